@@ -4,7 +4,6 @@ export type {
   OwnerOptions,
   UpdateOptions,
   ListOptions,
-  Recipe,
   StateEvent,
   StateEventType,
   WatchOptions,
@@ -33,3 +32,4 @@ export {
   isOverrun,
 } from './errors.ts';
 export type { StateErrorCode, ConflictReason, ConflictDetails, KindFilter } from './errors.ts';
+export type { Recipe } from '@cosi-ts/resource';

@@ -1,7 +1,6 @@
-import type { Draft } from 'immer';
 import type { Observable } from 'rxjs';
 import type { Kind, Phase, Pointer, Resource, Tombstone } from '@cosi-ts/resource';
-import type { LabelQuery, IdQuery } from '@cosi-ts/resource';
+import type { LabelQuery, IdQuery, Recipe } from '@cosi-ts/resource';
 
 /** Opaque point in one kind's history; valid only for the store and kind that issued it. */
 export type Bookmark = Uint8Array;
@@ -25,9 +24,6 @@ export interface ListOptions extends SignalOptions {
   readonly labels?: readonly LabelQuery[];
   readonly idQuery?: IdQuery;
 }
-
-/** What a recipe may change: the spec and these metadata fields. Anything else is a TypeError. */
-export type Recipe<S> = (draft: Draft<Resource<S>>) => void | Promise<void>;
 
 export type StateEvent<S = unknown> =
   | { readonly type: 'created' | 'destroyed'; readonly resource: Resource<S>; readonly bookmark?: Bookmark }
