@@ -1,0 +1,155 @@
+// InMemoryState throughput, watch latency, memory and list time, each beside a plain-JS baseline
+// measured in the same run: a Map.set plus one rxjs Subject.next per watcher per event.
+import { Subject } from 'rxjs';
+import { defineResourceType, newResource, type Resource } from '@cosi-ts/resource';
+import { InMemoryState } from '@cosi-ts/state';
+import type { BenchResult, BenchRow } from './bench-result.ts';
+import { gc, percentile } from './stats.ts';
+
+interface CounterSpec {
+  readonly value: number;
+}
+const Counters = defineResourceType<CounterSpec>({ type: 'Counters.bench.cosi.dev', defaultNamespace: 'bench' });
+const kind = Counters.kind();
+const N = 20_000;
+const WATCHERS = [0, 1, 100] as const;
+
+/** Resolves once every counter has reached n. Polls with setImmediate: costs the same on both sides. */
+function allReached(counts: number[], n: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => (counts.every((c) => c >= n) ? resolve() : setImmediate(check));
+    check();
+  });
+}
+
+/** The baseline: the bare minimum an async, watchable store must do per write. */
+class Baseline {
+  readonly map = new Map<string, Resource<CounterSpec>>();
+  readonly subject = new Subject<Resource<CounterSpec>>();
+  async write(r: Resource<CounterSpec>): Promise<void> {
+    this.map.set(r.metadata.id, r);
+    this.subject.next(r);
+  }
+}
+
+async function throughput(watchers: number, op: 'create' | 'update'): Promise<{ value: number; baseline: number }> {
+  // cosi-ts
+  const state = new InMemoryState({ historyCapacity: 4096 });
+  const counts = new Array<number>(watchers).fill(0);
+  const subs = counts.map((_, i) => state.watchKind(kind).subscribe(() => void counts[i]!++));
+  const stored: Resource<CounterSpec>[] = [];
+  if (op === 'update') {
+    for (let i = 0; i < N; i++) stored.push(await state.create(Counters.create(`c-${i}`, { value: 0 })));
+    await allReached(counts, N);
+    counts.fill(0);
+  }
+  const next = stored.map((r) => newResource({ ...r.metadata }, { value: 1 }));
+  const fresh = Array.from({ length: N }, (_, i) => Counters.create(`c-${i}`, { value: 0 }));
+  let t0 = performance.now();
+  if (op === 'create') for (const r of fresh) await state.create(r);
+  else for (const r of next) await state.update(r);
+  await allReached(counts, N);
+  const ours = N / ((performance.now() - t0) / 1000);
+  subs.forEach((s) => s.unsubscribe());
+
+  // baseline
+  const base = new Baseline();
+  const bcounts = new Array<number>(watchers).fill(0);
+  const bsubs = bcounts.map((_, i) => base.subject.subscribe(() => void bcounts[i]!++));
+  const items = op === 'create' ? fresh : next;
+  t0 = performance.now();
+  for (const r of items) await base.write(r);
+  await allReached(bcounts, N);
+  const theirs = N / ((performance.now() - t0) / 1000);
+  bsubs.forEach((s) => s.unsubscribe());
+  return { value: ours, baseline: theirs };
+}
+
+async function latency(): Promise<{ p50: number; p99: number; b50: number; b99: number }> {
+  const samples = 2000;
+  const state = new InMemoryState();
+  let resolveEvent: (() => void) | undefined;
+  const sub = state.watchKind(kind).subscribe(() => resolveEvent?.());
+  const ours: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const seen = new Promise<void>((r) => (resolveEvent = r));
+    const t0 = performance.now();
+    await state.create(Counters.create(`l-${i}`, { value: i }));
+    await seen;
+    ours.push((performance.now() - t0) * 1000);
+  }
+  sub.unsubscribe();
+  // Baseline: Map.set and a Subject.next one microtask later, the least a store that never
+  // delivers inside the writer's call can do.
+  const map = new Map<string, Resource<CounterSpec>>();
+  const subject = new Subject<Resource<CounterSpec>>();
+  const bsub = subject.subscribe(() => resolveEvent?.());
+  const theirs: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const seen = new Promise<void>((r) => (resolveEvent = r));
+    const r = Counters.create(`l-${i}`, { value: i });
+    const t0 = performance.now();
+    map.set(r.metadata.id, r);
+    queueMicrotask(() => subject.next(r));
+    await seen;
+    theirs.push((performance.now() - t0) * 1000);
+  }
+  bsub.unsubscribe();
+  ours.sort((a, b) => a - b);
+  theirs.sort((a, b) => a - b);
+  return { p50: percentile(ours, 50), p99: percentile(ours, 99), b50: percentile(theirs, 50), b99: percentile(theirs, 99) };
+}
+
+async function memoryAndList(): Promise<BenchRow[]> {
+  const M = 100_000;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const state = new InMemoryState();
+  for (let i = 0; i < M; i++) await state.create(Counters.create(`m-${String(i).padStart(6, '0')}`, { value: i }));
+  gc();
+  const perResource = (process.memoryUsage().heapUsed - before) / M;
+
+  gc();
+  const bbefore = process.memoryUsage().heapUsed;
+  const map = new Map<string, Resource<CounterSpec>>();
+  for (let i = 0; i < M; i++) {
+    const r = Counters.create(`m-${String(i).padStart(6, '0')}`, { value: i });
+    map.set(r.metadata.id, r);
+  }
+  gc();
+  const bPerResource = (process.memoryUsage().heapUsed - bbefore) / M;
+
+  // A write between lists defeats any cached sort: measure the worst case, then the cached one.
+  await state.create(Counters.create('m-zzzzzz', { value: -1 }));
+  let t0 = performance.now();
+  const listed = await state.list(kind);
+  const coldList = performance.now() - t0;
+  t0 = performance.now();
+  await state.list(kind);
+  const warmList = performance.now() - t0;
+  t0 = performance.now();
+  const bl = [...map.values()].sort((a, b) => (a.metadata.id < b.metadata.id ? -1 : a.metadata.id > b.metadata.id ? 1 : 0));
+  const baseList = performance.now() - t0;
+  if (listed.length !== M + 1 || bl.length !== M) throw new Error('list returned the wrong count');
+  return [
+    { metric: 'memory per stored small resource', value: perResource, unit: 'bytes', baseline: bPerResource, target: '< 2048 bytes', pass: perResource < 2048, note: 'baseline: the same frozen resources in a bare Map' },
+    { metric: 'list 100k resources (after a write)', value: coldList, unit: 'ms', baseline: baseList, target: '< 100 ms', pass: coldList < 100, note: 'baseline: Map values sorted by id' },
+    { metric: 'list 100k resources (unchanged kind)', value: warmList, unit: 'ms', baseline: baseList },
+  ];
+}
+
+export async function run(): Promise<BenchResult> {
+  const rows: BenchRow[] = [];
+  for (const op of ['create', 'update'] as const) {
+    for (const w of WATCHERS) {
+      const { value, baseline } = await throughput(w, op);
+      const row: BenchRow = { metric: `${op}s/s, ${w} watchKind watcher${w === 1 ? '' : 's'}`, value, unit: 'ops/s', baseline };
+      rows.push(w === 1 ? { ...row, target: '≥ 40% of baseline', pass: value >= 0.4 * baseline } : row);
+    }
+  }
+  const l = await latency();
+  rows.push({ metric: 'write → watcher latency p50', value: l.p50, unit: 'µs', baseline: l.b50 });
+  rows.push({ metric: 'write → watcher latency p99', value: l.p99, unit: 'µs', baseline: l.b99 });
+  rows.push(...(await memoryAndList()));
+  return { name: 'state: InMemoryState', rows };
+}

@@ -1,0 +1,14 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { quickstart } from '../docs/examples/quickstart.ts';
+
+describe('docs examples', () => {
+  it('the README quickstart runs and sees both changes in order', async () => {
+    expect(await quickstart()).toEqual(['created hello v1', 'updated hello, world v2']);
+  });
+
+  it('the README shows the quickstart exactly as tested', async () => {
+    const [readme, example] = await Promise.all([readFile('README.md', 'utf8'), readFile('docs/examples/quickstart.ts', 'utf8')]);
+    expect(readme).toContain(example.trim());
+  });
+});
