@@ -1,3 +1,51 @@
 export type { Phase, Kind, Pointer, Labels, Metadata, Resource, Tombstone } from './metadata.ts';
 export type { LabelOp, LabelTerm, LabelQuery, IdQuery } from './label-query.ts';
+export { validateLabelTerm, validateLabelQueries, matchesLabelTerm, matchesLabels } from './label-query.ts';
+export { label } from './label.ts';
+export { parseLabelNumber } from './label-number.ts';
+export { compileIdQuery, matchesId } from './id-query.ts';
 export type { Recipe } from './recipe.ts';
+export { applyRecipe } from './recipe.ts';
+export type {
+  PrintColumn,
+  ResourceTypeOptions,
+  ResourceDefinitionSpec,
+  NewResourceOptions,
+  ResourceType,
+} from './resource-type.ts';
+export { defineResourceType, deriveDefinition } from './resource-type.ts';
+export {
+  newResource,
+  withMetadata,
+  isTombstone,
+  tombstone,
+  pointerOf,
+  kindOf,
+  formatPointer,
+} from './resource.ts';
+export { deepFreeze, cloneSpec } from './plain-data.ts';
+export { resourceEquals, specEquals } from './equality.ts';
+export type { JsonPathSegment } from './json-path.ts';
+export { evaluateJsonPath, formatJsonPath, parseJsonPath } from './json-path.ts';
+export type { ResourceFormat, PlainResource } from './codec.ts';
+export { encodeResource, decodeResource, resourceToPlain, resourceFromPlain } from './codec.ts';
+export type { NamespaceSpec } from './meta-types.ts';
+export {
+  NamespaceType,
+  ResourceDefinitionType,
+  definitionId,
+  definitionResource,
+  namespaceResource,
+  resolveResourceType,
+  metaNamespace,
+} from './meta-types.ts';
+export type { ResourceErrorCode } from './errors.ts';
+export {
+  ResourceError,
+  ResourceTypeNotFoundError,
+  AmbiguousResourceTypeError,
+  ResourceDecodeError,
+  isResourceTypeNotFound,
+  isAmbiguousResourceType,
+  isResourceDecodeError,
+} from './errors.ts';

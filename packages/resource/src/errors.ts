@@ -1,0 +1,55 @@
+const brand = Symbol.for('cosi-ts.ResourceError');
+
+export type ResourceErrorCode = 'TypeNotFound' | 'AmbiguousType' | 'InvalidResource';
+
+/** Base of this package's typed errors; branded so guards work across duplicate package copies. */
+export abstract class ResourceError extends Error {
+  readonly [brand] = true;
+  abstract readonly code: ResourceErrorCode;
+}
+
+/** No resource definition answers to a name (id or alias). */
+export class ResourceTypeNotFoundError extends ResourceError {
+  override readonly name = 'ResourceTypeNotFoundError';
+  readonly code = 'TypeNotFound' as const;
+  constructor(readonly typeName: string) {
+    super(`resource type ${JSON.stringify(typeName)} is not defined (no definition id or alias matches)`);
+  }
+}
+
+/** Several resource definitions answer to a name. */
+export class AmbiguousResourceTypeError extends ResourceError {
+  override readonly name = 'AmbiguousResourceTypeError';
+  readonly code = 'AmbiguousType' as const;
+  constructor(
+    readonly typeName: string,
+    readonly candidates: readonly string[],
+  ) {
+    super(`resource type ${JSON.stringify(typeName)} is ambiguous: it matches ${candidates.join(', ')}`);
+  }
+}
+
+/**
+ * Encoded resource text that does not decode to a valid resource; `field` names the offending field.
+ * A TypeError (bad input), branded like the other errors of this package.
+ */
+export class ResourceDecodeError extends TypeError {
+  readonly [brand] = true;
+  override readonly name = 'ResourceDecodeError';
+  readonly code = 'InvalidResource' as const;
+  constructor(
+    readonly field: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+function hasCode(e: unknown, code: ResourceErrorCode): boolean {
+  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[brand] === true && (e as { code?: unknown }).code === code;
+}
+
+export const isResourceTypeNotFound = (e: unknown): e is ResourceTypeNotFoundError => hasCode(e, 'TypeNotFound');
+export const isAmbiguousResourceType = (e: unknown): e is AmbiguousResourceTypeError => hasCode(e, 'AmbiguousType');
+export const isResourceDecodeError = (e: unknown): e is ResourceDecodeError => hasCode(e, 'InvalidResource');
