@@ -33,3 +33,11 @@ export {
 } from './errors.ts';
 export type { StateErrorCode, ConflictReason, ConflictDetails, KindFilter } from './errors.ts';
 export type { Recipe } from '@cosi-ts/resource';
+export { wrapCore } from './wrap-core.ts';
+export { InMemoryState } from './in-memory-state.ts';
+export type { InMemoryStateOptions } from './in-memory-state.ts';
+export { encodeBookmark, decodeBookmark } from './bookmark.ts';
+export type { DecodedBookmark } from './bookmark.ts';
+export { register, registerNamespace, registerDefaults, metaOwner } from './meta.ts';
+export { toAsyncIterable, BufferOverflowError } from './to-async-iterable.ts';
+export type { ToAsyncIterableOptions } from './to-async-iterable.ts';
