@@ -36,7 +36,7 @@ export type { Recipe } from '@cosi-ts/resource';
 export { wrapCore } from './wrap-core.ts';
 export { InMemoryState } from './in-memory-state.ts';
 export type { InMemoryStateOptions } from './in-memory-state.ts';
-export { encodeBookmark, decodeBookmark } from './bookmark.ts';
+export { encodeBookmark, decodeBookmark, kindKeyOf } from './bookmark.ts';
 export type { DecodedBookmark } from './bookmark.ts';
 export { register, registerNamespace, registerDefaults, metaOwner } from './meta.ts';
 export { toAsyncIterable, BufferOverflowError } from './to-async-iterable.ts';

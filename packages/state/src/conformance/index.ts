@@ -1,0 +1,10 @@
+export { stateConformance } from './state-conformance.ts';
+export type { StateConformanceOptions, ConformanceCapabilities } from './options.ts';
+export { EventRecorder, recordEvents, collectEvents, nextEvent, EVENT_TIMEOUT_MS } from './event-recorder.ts';
+export type { EventWaitOptions } from './event-recorder.ts';
+export { flattenBatches } from './flatten-batches.ts';
+export { bookmarkHex, sameBytes, describeEvent, describeEvents, describeResource } from './describe-event.ts';
+export type { DescribeOptions } from './describe-event.ts';
+export { bookmarkOf, expectErroredThenComplete } from './expect-events.ts';
+export { expectStateError, expectNotFound, expectTypeError, rejectionOf } from './expect-rejection.ts';
+export { within, abortedWithin } from './within.ts';
