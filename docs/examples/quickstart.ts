@@ -18,7 +18,7 @@ export async function quickstart(): Promise<string[]> {
     }
   })();
   const hello = await state.create(Greetings.create('hello', { text: 'hello' }));
-  await state.modify(hello.metadata, (draft) => { draft.spec.text = 'hello, world'; });
+  await state.modify<GreetingSpec>(hello.metadata, (draft) => { draft.spec.text = 'hello, world'; });
   await watching;
   return seen; // ['created hello v1', 'updated hello, world v2']
 }
