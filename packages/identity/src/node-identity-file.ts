@@ -1,8 +1,7 @@
-import { constants } from 'node:fs';
-import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { createFileExclusive, type CreateFileResult } from '@cosi-ts/cluster';
 import { isBase62 } from './base62.ts';
 import { newNodeId } from './node-id.ts';
 import { NodeIdentityError } from './node-identity-error.ts';
@@ -65,56 +64,6 @@ async function readExisting(path: string): Promise<string | undefined> {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, constants.O_RDONLY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function writeDurable(path: string, content: string, flags: number): Promise<void> {
-  const fh = await open(path, flags, 0o600);
-  try {
-    await fh.writeFile(content, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Hard links are missing on some filesystems; then exclusive creation is the fallback. */
-const NO_LINK_CODES = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
-
-type Placed = 'placed' | 'exists';
-
-async function placeExclusively(dir: string, path: string, content: string, opts: LoadNodeIdentityOptions): Promise<Placed> {
-  const tmp = join(dir, `.${NODE_IDENTITY_FILE}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const excl = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
-  await writeDurable(tmp, content, excl);
-  try {
-    await opts.beforeLink?.();
-    try {
-      await link(tmp, path);
-    } catch (e) {
-      const code = errnoCode(e);
-      if (code === 'EEXIST') return 'exists';
-      if (code === undefined || !NO_LINK_CODES.has(code)) throw e;
-      try {
-        await writeDurable(path, content, excl);
-      } catch (e2) {
-        if (errnoCode(e2) === 'EEXIST') return 'exists';
-        throw e2;
-      }
-    }
-    return 'placed';
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-    await fsyncDir(dir).catch(() => undefined);
-  }
-}
-
 /**
  * Loads `<stateDir>/node-identity.yaml`, creating it (and a missing state dir, 0700) when absent.
  * Creation is atomic and exclusive: the content is made durable in a temp file first and then
@@ -132,9 +81,9 @@ export async function loadOrCreateNodeIdentity(stateDir: string, opts: LoadNodeI
   if (existing !== undefined) return { nodeId: parseNodeIdentity(path, existing), path, created: false };
 
   const nodeId = (opts.generate ?? newNodeId)();
-  let placed: Placed;
+  let placed: CreateFileResult;
   try {
-    placed = await placeExclusively(stateDir, path, formatNodeIdentity(nodeId), opts);
+    placed = await createFileExclusive(path, formatNodeIdentity(nodeId), opts.beforeLink === undefined ? {} : { beforeLink: opts.beforeLink });
   } catch (e) {
     throw new NodeIdentityError(path, 'write-failed', `cannot be created (${errnoCode(e) ?? String(e)})`, { cause: e });
   }

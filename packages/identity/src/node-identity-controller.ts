@@ -1,0 +1,39 @@
+import { Identity, LOCAL_IDENTITY_ID, writeSpec } from '@cosi-ts/cluster';
+import type { Controller, ControllerContext, Input, Output } from '@cosi-ts/runtime';
+import { loadOrCreateNodeIdentity, type LoadNodeIdentityOptions, type NodeIdentityResult } from './node-identity-file.ts';
+
+export interface NodeIdentityControllerOptions extends LoadNodeIdentityOptions {
+  /** The STATE directory (`machine.stateDir`); `node-identity.yaml` lives here. */
+  readonly stateDir: string;
+}
+
+/**
+ * `cluster/Identities/local` from `<stateDir>/node-identity.yaml` (spec §2), created on first start.
+ * The file is read once per process: the ID never changes while the process runs. An unusable
+ * file crashes the controller with an error naming the path (retried with backoff), never a new ID.
+ */
+export class NodeIdentityController implements Controller {
+  readonly name = 'identity.NodeIdentityController';
+  readonly inputs: readonly Input[] = [];
+  readonly outputs: readonly Output[] = [{ type: Identity, kind: 'exclusive' }];
+  private readonly opts: NodeIdentityControllerOptions;
+  private identity: NodeIdentityResult | undefined;
+
+  constructor(opts: NodeIdentityControllerOptions) {
+    this.opts = opts;
+  }
+
+  async run(ctx: ControllerContext): Promise<void> {
+    for await (const _ of ctx.events()) {
+      if (this.identity === undefined) {
+        const { stateDir, ...loadOpts } = this.opts;
+        this.identity = await loadOrCreateNodeIdentity(stateDir, loadOpts);
+        await writeSpec(ctx, Identity, LOCAL_IDENTITY_ID, { nodeId: this.identity.nodeId });
+        ctx.logger.info({ nodeId: this.identity.nodeId, path: this.identity.path, created: this.identity.created }, 'node identity established');
+      } else {
+        // Restored if someone else removed or changed it; the ID itself never changes.
+        await writeSpec(ctx, Identity, LOCAL_IDENTITY_ID, { nodeId: this.identity.nodeId });
+      }
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export { AffiliateMergeController } from './affiliate-merge-controller.ts';
+export { MemberController, memberOf } from './member-controller.ts';
