@@ -42,3 +42,4 @@ export { Duration } from './gen/google/protobuf/duration.ts';
 
 export { CLUSTER_SERVICE_NAME, clusterMethodPath } from './method-path.ts';
 export type { ClusterMethod } from './method-path.ts';
+export { StrictClusterService } from './strict-cluster-service.ts';

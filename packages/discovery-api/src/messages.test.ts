@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   AffiliateUpdateRequest,
   ClientAffiliate,
+  ClusterService,
+  StrictClusterService,
   Endpoint,
   KubeSpan,
   WatchResponse,
@@ -60,5 +62,15 @@ describe('wire format', () => {
 
   it('names the methods as on the wire', () => {
     expect(clusterMethodPath('Watch')).toBe('/sidero.discovery.server.Cluster/Watch');
+  });
+});
+
+describe('StrictClusterService', () => {
+  it('refuses invalid UTF-8 in request strings; the plain decoder would mangle it', () => {
+    const bad = Buffer.from([0x0a, 0x02, 0xff, 0xfe]); // cluster_id = ff fe
+    expect(() => StrictClusterService.watch.requestDeserialize(bad)).toThrow();
+    expect(ClusterService.watch.requestDeserialize(bad).clusterId).toBe('\ufffd\ufffd');
+    const good = Buffer.from([0x0a, 0x02, 0xc3, 0xa9]); // "é"
+    expect(StrictClusterService.watch.requestDeserialize(good).clusterId).toBe('é');
   });
 });

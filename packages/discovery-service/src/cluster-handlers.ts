@@ -1,0 +1,221 @@
+import {
+  CLUSTER_SERVICE_NAME,
+  type AffiliateDeleteRequest,
+  type AffiliateDeleteResponse,
+  type AffiliateUpdateRequest,
+  type AffiliateUpdateResponse,
+  type ClusterServer,
+  type HelloRequest,
+  type HelloResponse,
+  type ListRequest,
+  type ListResponse,
+  type WatchRequest,
+  type WatchResponse,
+} from '@cosi-ts/discovery-api';
+import { status, type Metadata, type ServerErrorResponse, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { ipBytesToString, resolveClientIp, type ClientIpPolicy } from './client-ip.ts';
+import type { ClusterStore } from './cluster-store.ts';
+import { DiscoveryError, isDiscoveryError } from './discovery-error.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+import type { GrpcType, ServiceMetrics } from './service-metrics.ts';
+import { validateAffiliateData, validateAffiliateId, validateClusterId, validateEndpoints, validateTtl } from './validate.ts';
+import { normalizeClientVersion } from './version-label.ts';
+import { WatchSender } from './watch-sender.ts';
+
+export interface ClusterHandlersOptions {
+  readonly store: ClusterStore;
+  readonly metrics: ServiceMetrics;
+  readonly logger: Logger;
+  readonly clientIp: ClientIpPolicy;
+  /** Undefined: no rate limit. */
+  readonly rateLimiter: RateLimiter | undefined;
+  /** `host:port` sent in every Hello (spec §3.1 step 4); undefined: none. */
+  readonly redirectEndpoint: string | undefined;
+}
+
+type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
+
+interface GrpcStatus {
+  code: status;
+  details: string;
+}
+
+/** Active Watch streams, so shutdown can end them with OK. */
+export interface ActiveWatches {
+  endAll(): void;
+  readonly size: number;
+  /** Affiliate changes recorded but not yet sent, over all Watches. */
+  pending(): number;
+}
+
+function headerOf(metadata: Metadata): (name: string) => string | undefined {
+  return (name) => {
+    const v = metadata.get(name)[0];
+    return typeof v === 'string' ? v : undefined;
+  };
+}
+
+function deadlineOf(call: AnyCall): number {
+  const d = call.getDeadline();
+  return d instanceof Date ? d.getTime() : d;
+}
+
+/**
+ * The five RPCs of `sidero.discovery.server.Cluster` over a ClusterStore (spec §3). Errors of the
+ * protocol map to their status; anything else is a bug and answers Internal without crashing.
+ */
+export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: ClusterServer; watches: ActiveWatches } {
+  const active = new Map<ServerWritableStream<WatchRequest, WatchResponse>, WatchSender>();
+
+  const toStatus = (method: string, e: unknown): GrpcStatus => {
+    if (isDiscoveryError(e)) return { code: e.grpcCode, details: e.message };
+    o.logger.error({ err: e, method }, 'unexpected error handling a request');
+    return { code: status.INTERNAL, details: 'internal error' };
+  };
+
+  const clientIpOf = (call: AnyCall): Buffer | undefined => resolveClientIp(o.clientIp, headerOf(call.metadata), call.getPeer());
+
+  const limit = async (call: AnyCall): Promise<void> => {
+    if (o.rateLimiter === undefined) return;
+    const ip = clientIpOf(call);
+    if (ip === undefined) return;
+    const cancelled = new AbortController();
+    const onCancel = (): void => cancelled.abort(new Error('call cancelled while rate limited'));
+    call.once('cancelled', onCancel);
+    try {
+      await o.rateLimiter.acquire(ipBytesToString(ip), deadlineOf(call), cancelled.signal);
+    } finally {
+      call.removeListener('cancelled', onCancel);
+    }
+  };
+
+  const unary = <Req, Res>(method: string, run: (req: Req, call: ServerUnaryCall<Req, Res>) => Res, before?: (req: Req) => void) => {
+    return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+      const m = o.metrics.rpcStarted('unary' satisfies GrpcType, CLUSTER_SERVICE_NAME, method);
+      m.received();
+      before?.(call.request);
+      limit(call as AnyCall)
+        .then(() => run(call.request, call))
+        .then(
+          (res) => {
+            m.sent();
+            m.handled(status.OK);
+            callback(null, res);
+          },
+          (e: unknown) => {
+            const s = toStatus(method, e);
+            m.handled(s.code);
+            callback(s as ServerErrorResponse);
+          },
+        );
+    };
+  };
+
+  const handlers: ClusterServer = {
+    hello: unary<HelloRequest, HelloResponse>(
+      'Hello',
+      (req, call) => {
+        validateClusterId(req.clusterId);
+        const ip = clientIpOf(call as AnyCall);
+        const res: HelloResponse = { clientIp: ip ?? Buffer.alloc(0) };
+        if (o.redirectEndpoint !== undefined) res.redirect = { endpoint: o.redirectEndpoint };
+        return res;
+      },
+      // Counted before validation and rate limiting (spec §3.1 step 1).
+      (req) => o.metrics.hello(normalizeClientVersion(req.clientVersion)),
+    ),
+
+    affiliateUpdate: unary<AffiliateUpdateRequest, AffiliateUpdateResponse>('AffiliateUpdate', (req) => {
+      validateClusterId(req.clusterId);
+      validateAffiliateId(req.affiliateId);
+      validateAffiliateData(req.affiliateData);
+      validateEndpoints(req.affiliateEndpoints);
+      const ttlMs = validateTtl(req.ttl);
+      o.store.update(req.clusterId, { affiliateId: req.affiliateId, data: req.affiliateData, endpoints: req.affiliateEndpoints, ttlMs });
+      return {};
+    }),
+
+    affiliateDelete: unary<AffiliateDeleteRequest, AffiliateDeleteResponse>('AffiliateDelete', (req) => {
+      validateClusterId(req.clusterId);
+      validateAffiliateId(req.affiliateId);
+      o.store.delete(req.clusterId, req.affiliateId);
+      return {};
+    }),
+
+    list: unary<ListRequest, ListResponse>('List', (req) => {
+      validateClusterId(req.clusterId);
+      return { affiliates: o.store.list(req.clusterId).map((a) => ({ id: a.id, data: a.data, endpoints: [...a.endpoints] })) };
+    }),
+
+    watch: (call: ServerWritableStream<WatchRequest, WatchResponse>): void => {
+      const m = o.metrics.rpcStarted('server_stream', CLUSTER_SERVICE_NAME, 'Watch');
+      m.received();
+      const fail = (s: GrpcStatus): void => {
+        m.handled(s.code);
+        call.emit('error', s);
+      };
+      limit(call as AnyCall).then(
+        () => {
+          if (call.cancelled) {
+            m.handled(status.CANCELLED);
+            return;
+          }
+          try {
+            validateClusterId(call.request.clusterId);
+          } catch (e) {
+            fail(toStatus('Watch', e));
+            return;
+          }
+          const sender = new WatchSender(
+            {
+              write: (msg) => call.write(msg),
+              onDrain: (listener) => call.once('drain', listener),
+              abort: () => {
+                active.delete(call);
+                // One line per slow client, not per message.
+                o.logger.warn({ peer: call.getPeer(), clusterId: call.request.clusterId }, 'watch ended: client fell too far behind');
+                fail({ code: status.ABORTED, details: new DiscoveryError('lost-update').message });
+              },
+            },
+            { onSent: () => m.sent() },
+          );
+          active.set(call, sender);
+          call.once('cancelled', () => {
+            active.delete(call);
+            sender.close();
+            m.handled(status.CANCELLED);
+          });
+          call.once('finish', () => {
+            active.delete(call);
+            sender.close();
+            m.handled(status.OK);
+          });
+          sender.start(o.store.subscribe(call.request.clusterId, sender));
+        },
+        (e: unknown) => fail(toStatus('Watch', e)),
+      );
+    },
+  };
+
+  return {
+    handlers,
+    watches: {
+      endAll: () => {
+        for (const [call, sender] of active) {
+          sender.close();
+          call.end();
+        }
+        active.clear();
+      },
+      get size() {
+        return active.size;
+      },
+      pending: () => {
+        let n = 0;
+        for (const sender of active.values()) n += sender.pendingCount;
+        return n;
+      },
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { DiscoveryServiceOptions } from './discovery-service.ts';
+import { parseGoDuration } from './duration.ts';
+
+function bool(value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new InvalidArgumentError(`"${value}" is not a boolean (true or false)`);
+}
+
+function duration(value: string): number {
+  try {
+    return parseGoDuration(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+interface Flags {
+  addr: string;
+  landingAddr: string;
+  metricsAddr: string;
+  certificatePath: string;
+  keyPath: string;
+  gcInterval: number;
+  redirectEndpoint: string;
+  snapshotsEnabled: boolean;
+  snapshotPath: string;
+  snapshotInterval: number;
+  snapshotKeyFile: string;
+  trustXRealIp: boolean;
+  trustFirstXForwardedFor: boolean;
+}
+
+/**
+ * The flags of the Go server with its defaults, except the two proxy-header flags (spec §5.1, R5).
+ * Booleans take Go's forms: `--flag`, `--flag=true`, `--flag=false`.
+ */
+export function buildCommand(): Command {
+  return new Command('discovery-service')
+    .description('Open, wire-compatible discovery service for Talos-style cluster discovery')
+    .option('--addr <host:port>', 'gRPC listen address (TLS when a certificate and key are set, else h2c)', ':3000')
+    .option('--landing-addr <host:port>', 'landing page, /inspect, /stats and /healthz; "" disables', ':3001')
+    .option('--metrics-addr <host:port>', 'Prometheus /metrics; "" disables', ':2122')
+    .option('--certificate-path <path>', 'TLS certificate (PEM); reloaded when it changes', '')
+    .option('--key-path <path>', 'TLS private key (PEM); reloaded when it changes', '')
+    .addOption(new Option('--gc-interval <duration>', 'garbage collection interval (Go syntax: 90s, 1m)').default(60_000, '1m').argParser(duration))
+    .option('--redirect-endpoint <host:port>', 'endpoint sent to clients in Hello to redirect them', '')
+    .option('--snapshots-enabled [bool]', 'load and save state snapshots', bool, true)
+    .option('--snapshot-path <path>', 'snapshot file', '/var/discovery-service/state.snapshot')
+    .addOption(new Option('--snapshot-interval <duration>', 'interval between periodic snapshots').default(10 * 60_000, '10m').argParser(duration))
+    .addOption(new Option('--snapshot-key-file <path>', 'AES-256 key of the snapshot: 32 bytes, raw or base64 (created if the default is missing)').default('', '"<snapshot-path>.key"'))
+    .option('--trust-x-real-ip [bool]', 'take the client IP from X-Real-IP (only behind a proxy that sets it)', bool, false)
+    .option('--trust-first-x-forwarded-for [bool]', 'take the client IP from the first X-Forwarded-For entry (only behind a proxy)', bool, false)
+    .addHelpText('after', '\nEnvironment: LOG_LEVEL (trace, debug, info, warn, error; default info). Logs are JSON lines on stdout.')
+    .showHelpAfterError()
+    .allowExcessArguments(false);
+}
+
+/** Parses argv (without `node` and the script) into service options. Throws CommanderError on bad input. */
+export function parseCommandLine(args: readonly string[], command: Command = buildCommand()): DiscoveryServiceOptions {
+  command.exitOverride();
+  command.parse([...args], { from: 'user' });
+  const f = command.opts<Flags>();
+  if ((f.certificatePath === '') !== (f.keyPath === '')) {
+    throw new InvalidArgumentError('--certificate-path and --key-path must be given together');
+  }
+  return {
+    addr: f.addr,
+    landingAddr: f.landingAddr,
+    metricsAddr: f.metricsAddr,
+    ...(f.certificatePath === '' ? {} : { certificatePath: f.certificatePath, keyPath: f.keyPath }),
+    gcIntervalMs: f.gcInterval,
+    ...(f.redirectEndpoint === '' ? {} : { redirectEndpoint: f.redirectEndpoint }),
+    ...(f.snapshotsEnabled
+      ? { snapshots: { path: f.snapshotPath, intervalMs: f.snapshotInterval, ...(f.snapshotKeyFile === '' ? {} : { keyFile: f.snapshotKeyFile }) } }
+      : {}),
+    trustXRealIp: f.trustXRealIp,
+    trustFirstXForwardedFor: f.trustFirstXForwardedFor,
+  };
+}

@@ -1,0 +1,294 @@
+import { StrictClusterService } from '@cosi-ts/discovery-api';
+import { Server, ServerCredentials, experimental, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { mkdir } from 'node:fs/promises';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { createClusterHandlers, type ActiveWatches } from './cluster-handlers.ts';
+import { ClusterStore, type GcResult, type StoreStats } from './cluster-store.ts';
+import { createLandingHandler, createMetricsHandler } from './http-pages.ts';
+import { formatHostPort, parseListenAddress } from './listen-address.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import { ServiceMetrics } from './service-metrics.ts';
+import { loadSnapshotKey } from './snapshot-key.ts';
+import { SnapshotStorage } from './snapshot-storage.ts';
+import { ReloadingCertificateProvider, TlsConfigError } from './tls-certificate-provider.ts';
+
+export interface SnapshotOptions {
+  /** Snapshot file; `<path>.prev` and `<path>.tmp` sit beside it. */
+  readonly path: string;
+  /** Default 10 min. */
+  readonly intervalMs?: number;
+  /** 32-byte key (raw or base64). Default `<path>.key`, created when missing. */
+  readonly keyFile?: string;
+}
+
+export interface DiscoveryServiceOptions {
+  /** gRPC listen address, Go style. Default `:3000`. */
+  readonly addr?: string;
+  /** Landing page, /inspect, /stats, /healthz. Default: disabled (the binary enables `:3001`). */
+  readonly landingAddr?: string;
+  /** Prometheus `/metrics`. Default: disabled (the binary enables `:2122`). */
+  readonly metricsAddr?: string;
+  /** TLS: both or neither. */
+  readonly certificatePath?: string;
+  readonly keyPath?: string;
+  /** Default 1 min. */
+  readonly gcIntervalMs?: number;
+  /** `host:port` sent in every Hello. */
+  readonly redirectEndpoint?: string;
+  /** Undefined: no snapshots (nothing loaded or saved, no storage metrics). */
+  readonly snapshots?: SnapshotOptions;
+  readonly trustXRealIp?: boolean;
+  readonly trustFirstXForwardedFor?: boolean;
+  /** Per client IP. Default 15/s, burst 60; `false` disables. */
+  readonly rateLimit?: { ratePerSecond?: number; burst?: number } | false;
+  /** Default: silent. */
+  readonly logger?: Logger;
+  /** Default: a private registry, with prom-client's process/nodejs default metrics. */
+  readonly registry?: Registry;
+  /** Clock for expirations (tests). Default Date.now. */
+  readonly now?: () => number;
+  /** How long stop() lets in-flight calls finish. Default 5 s. */
+  readonly shutdownGraceMs?: number;
+  /** How often TLS files are checked for changes. Default 2 s. */
+  readonly tlsPollIntervalMs?: number;
+}
+
+const SNAPSHOT_SHUTDOWN_LIMIT_MS = 10_000;
+const RATE_LIMIT_PRUNE_MS = 60_000;
+
+// R8: no idle or request timeouts (a Watch may be silent for 30 min); ping idle connections every
+// 2 min, drop them after 20 s without an answer. grpc-js servers accept client pings at any rate.
+const SERVER_OPTIONS = {
+  'grpc.keepalive_time_ms': 120_000,
+  'grpc.keepalive_timeout_ms': 20_000,
+  'grpc.max_send_message_length': -1,
+} as const;
+
+function listen(server: HttpServer, addr: string): Promise<string> {
+  const { host, port } = parseListenAddress(addr);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.removeListener('error', reject);
+      const a = server.address() as AddressInfo;
+      resolve(formatHostPort(a.address, a.port));
+    });
+  });
+}
+
+function closeHttp(server: HttpServer | undefined): Promise<void> {
+  if (server === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * The discovery service, embeddable: `start()` binds and resolves to the gRPC address, `stop()` ends
+ * Watches with OK, drains in-flight calls and takes the final snapshot.
+ */
+export class DiscoveryService {
+  readonly store: ClusterStore;
+  readonly metrics: ServiceMetrics;
+  readonly #o: DiscoveryServiceOptions;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  #server: Server | undefined;
+  #watches: ActiveWatches | undefined;
+  #landing: HttpServer | undefined;
+  #metricsServer: HttpServer | undefined;
+  #tls: ReloadingCertificateProvider | undefined;
+  #snapshots: SnapshotStorage | undefined;
+  #timers: NodeJS.Timeout[] = [];
+  #address: string | undefined;
+  #landingAddress: string | undefined;
+  #metricsAddress: string | undefined;
+  #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+
+  constructor(options: DiscoveryServiceOptions = {}) {
+    if ((options.certificatePath === undefined || options.certificatePath === '') !== (options.keyPath === undefined || options.keyPath === '')) {
+      throw new TlsConfigError('TLS needs both a certificate path and a key path, or neither');
+    }
+    this.#o = options;
+    this.#logger = options.logger ?? pino({ level: 'silent' });
+    this.#now = options.now ?? Date.now;
+    this.store = new ClusterStore({ now: this.#now });
+    const registry = options.registry ?? new Registry();
+    this.metrics = new ServiceMetrics(registry, () => this.store.stats(), { storage: options.snapshots !== undefined, defaultMetrics: options.registry === undefined });
+  }
+
+  /** The bound gRPC address (`host:port`), once started. */
+  get address(): string | undefined {
+    return this.#address;
+  }
+
+  get landingAddress(): string | undefined {
+    return this.#landingAddress;
+  }
+
+  get metricsAddress(): string | undefined {
+    return this.#metricsAddress;
+  }
+
+  /** Loads the snapshot, binds every listener and starts GC and snapshot timers. Resolves to the gRPC address. */
+  async start(): Promise<string> {
+    if (this.#state !== 'new') throw new Error(`DiscoveryService.start: already ${this.#state}`);
+    this.#state = 'starting';
+    try {
+      return await this.#start();
+    } catch (e) {
+      await this.#release();
+      this.#state = 'stopped';
+      throw e;
+    }
+  }
+
+  async #start(): Promise<string> {
+    const o = this.#o;
+    if (o.snapshots !== undefined) {
+      await mkdir(dirname(o.snapshots.path), { recursive: true, mode: 0o700 });
+      const keyFile = o.snapshots.keyFile ?? `${o.snapshots.path}.key`;
+      const key = await loadSnapshotKey(keyFile, { createIfMissing: o.snapshots.keyFile === undefined, logger: this.#logger });
+      this.#snapshots = new SnapshotStorage({ path: o.snapshots.path, key, logger: this.#logger, metrics: this.metrics, now: this.#now });
+      await this.#snapshots.load(this.store);
+    }
+
+    const rateLimiter = o.rateLimit === false ? undefined : new RateLimiter({ ...o.rateLimit, now: this.#now });
+    const { handlers, watches } = createClusterHandlers({
+      store: this.store,
+      metrics: this.metrics,
+      logger: this.#logger,
+      clientIp: { trustXRealIp: o.trustXRealIp ?? false, trustFirstXForwardedFor: o.trustFirstXForwardedFor ?? false },
+      rateLimiter,
+      redirectEndpoint: o.redirectEndpoint === undefined || o.redirectEndpoint === '' ? undefined : o.redirectEndpoint,
+    });
+    this.#watches = watches;
+
+    let credentials = ServerCredentials.createInsecure();
+    if (o.certificatePath !== undefined && o.certificatePath !== '' && o.keyPath !== undefined) {
+      this.#tls = new ReloadingCertificateProvider({
+        certificatePath: o.certificatePath,
+        keyPath: o.keyPath,
+        logger: this.#logger,
+        ...(o.tlsPollIntervalMs === undefined ? {} : { pollIntervalMs: o.tlsPollIntervalMs }),
+      });
+      // grpc-js names the first parameter after the CA provider but uses it as the identity provider.
+      credentials = experimental.createCertificateProviderServerCredentials(this.#tls, null, false);
+    }
+
+    const server = new Server(SERVER_OPTIONS);
+    this.#server = server;
+    server.addService(StrictClusterService as unknown as ServiceDefinition, handlers as UntypedServiceImplementation);
+    const { host, port } = parseListenAddress(o.addr ?? ':3000');
+    const bound = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(formatHostPort(host, port), credentials, (err, p) => (err === null ? resolve(p) : reject(err)));
+    });
+    this.#address = formatHostPort(host, bound);
+
+    if (o.landingAddr !== undefined && o.landingAddr !== '') {
+      this.#landing = createServer(createLandingHandler(this.store, this.#now));
+      this.#landingAddress = await listen(this.#landing, o.landingAddr);
+    }
+    if (o.metricsAddr !== undefined && o.metricsAddr !== '') {
+      this.#metricsServer = createServer(createMetricsHandler(this.metrics.registry));
+      this.#metricsAddress = await listen(this.#metricsServer, o.metricsAddr);
+    }
+
+    this.runGc();
+    this.#every(o.gcIntervalMs ?? 60_000, () => this.runGc());
+    if (rateLimiter !== undefined) this.#every(RATE_LIMIT_PRUNE_MS, () => rateLimiter.prune());
+    if (this.#snapshots !== undefined) {
+      this.#every(o.snapshots?.intervalMs ?? 10 * 60_000, () => {
+        this.saveSnapshot().catch(() => undefined); // logged and counted inside
+      });
+    }
+    this.#state = 'running';
+    this.#logger.info({ addr: this.#address, landing: this.#landingAddress, metrics: this.#metricsAddress, tls: this.#tls !== undefined }, 'discovery service started');
+    return this.#address;
+  }
+
+  /** One GC pass now (spec §3.5); also runs at start and every gcIntervalMs. */
+  runGc(): GcResult {
+    const removed = this.store.gc();
+    this.metrics.gc(removed);
+    return removed;
+  }
+
+  stats(): StoreStats {
+    return this.store.stats();
+  }
+
+  /** Open Watch streams and the changes queued for them (bounded per Watch by distinct IDs, R3). */
+  watchBacklog(): { watches: number; pendingUpdates: number } {
+    return { watches: this.#watches?.size ?? 0, pendingUpdates: this.#watches?.pending() ?? 0 };
+  }
+
+  /** Saves a snapshot now. Rejects when snapshots are disabled or the save fails (logged). */
+  async saveSnapshot(): Promise<void> {
+    if (this.#snapshots === undefined) throw new Error('DiscoveryService.saveSnapshot: snapshots are disabled');
+    try {
+      const f = await this.#snapshots.save(this.store);
+      this.#logger.debug({ ...f }, 'snapshot saved');
+    } catch (e) {
+      this.#logger.error({ err: e, file: this.#snapshots.path }, 'snapshot save failed; earlier snapshots kept');
+      throw e;
+    }
+  }
+
+  /**
+   * Stops accepting, ends Watches with OK, gives in-flight calls `shutdownGraceMs`, then takes the
+   * final snapshot (10 s limit). Idempotent.
+   */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'stopping') return;
+    this.#state = 'stopping';
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    const server = this.#server;
+    if (server !== undefined) {
+      const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      this.#watches?.endAll();
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), this.#o.shutdownGraceMs ?? 5000);
+      });
+      if ((await Promise.race([drained, grace])) === 'timeout') server.forceShutdown();
+      clearTimeout(timer);
+    }
+    if (this.#snapshots !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('final snapshot took longer than 10 s')), SNAPSHOT_SHUTDOWN_LIMIT_MS);
+      });
+      try {
+        await Promise.race([this.saveSnapshot(), limit]);
+      } catch (e) {
+        this.#logger.error({ err: e }, 'final snapshot failed');
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    await this.#release();
+    this.#state = 'stopped';
+    this.#logger.info('discovery service stopped');
+  }
+
+  async #release(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    this.#server?.forceShutdown();
+    this.#tls?.close();
+    await Promise.all([closeHttp(this.#landing), closeHttp(this.#metricsServer)]);
+  }
+
+  #every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.#timers.push(t);
+  }
+}

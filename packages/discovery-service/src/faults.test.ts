@@ -1,0 +1,253 @@
+import type { WatchResponse } from '@cosi-ts/discovery-api';
+import { AffiliateUpdateRequest, WatchResponse as WatchResponseFns, clusterMethodPath, type ClusterMethod } from '@cosi-ts/discovery-api';
+import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DiscoveryService } from './index.ts';
+import { TestClient, type TestWatch } from './test-harness.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(): Promise<{ svc: DiscoveryService; addr: string; client: TestClient }> {
+  const svc = new DiscoveryService({ addr: '127.0.0.1:0', rateLimit: false });
+  const addr = await svc.start();
+  cleanups.push(() => svc.stop());
+  const client = new TestClient(addr);
+  cleanups.push(() => client.close());
+  return { svc, addr, client };
+}
+
+/** A client on its own connection, so a stalled stream cannot eat the publisher's HTTP/2 window. */
+function ownConnection(addr: string): TestClient {
+  const c = new TestClient(addr, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+type View = Map<string, string>;
+
+function apply(view: View, m: WatchResponse, first: boolean): void {
+  if (first) view.clear();
+  for (const a of m.affiliates) {
+    if (m.deleted) view.delete(a.id);
+    else view.set(a.id, `${a.data.toString()}|${a.endpoints.map((e) => e.toString('hex')).join(',')}`);
+  }
+}
+
+async function listView(client: TestClient, clusterId: string): Promise<View> {
+  const v: View = new Map();
+  apply(v, { affiliates: (await client.list(clusterId)).affiliates, deleted: false }, true);
+  return v;
+}
+
+/** Reads the watch until its view equals the server's List. */
+async function convergeTo(w: TestWatch, view: View, client: TestClient, clusterId: string, onMessage?: (m: WatchResponse) => void): Promise<void> {
+  const target = [...(await listView(client, clusterId))].sort();
+  const deadline = Date.now() + 20_000;
+  while (JSON.stringify([...view].sort()) !== JSON.stringify(target)) {
+    const m = await w.next(Math.max(1, deadline - Date.now()));
+    onMessage?.(m);
+    apply(view, m, false);
+  }
+}
+
+async function inBatches(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
+}
+
+describe('watch under load', () => {
+  it('keeps per-affiliate order under concurrent updates and converges to List', async () => {
+    const { addr, client } = await setup();
+    const watcherClient = ownConnection(addr);
+    const w = watcherClient.watch('c');
+    const view: View = new Map();
+    apply(view, await w.next(), true);
+    const versions = new Map<string, number[]>();
+    const record = (m: WatchResponse): void => {
+      for (const a of m.affiliates) if (!m.deleted && a.data.length > 0) versions.set(a.id, [...(versions.get(a.id) ?? []), Number(a.data.toString().split('-')[1])]);
+    };
+    let late: TestWatch | undefined;
+    await Promise.all(
+      Array.from({ length: 10 }, async (_, c) => {
+        const own = new TestClient(addr);
+        for (let i = 0; i < 40; i++) {
+          await own.update({ clusterId: 'c', affiliateId: `n${c}`, affiliateData: Buffer.from(`v-${i}`), affiliateEndpoints: [Buffer.from([c, i % 3])], ttlMs: 60_000 });
+          // Peers report endpoints of a shared affiliate concurrently.
+          await own.update({ clusterId: 'c', affiliateId: 'shared', affiliateEndpoints: [Buffer.from([c])], ttlMs: 60_000 });
+          if (c === 0 && i === 20) late = watcherClient.watch('c');
+          if (c === 1 && i % 10 === 9) await own.delete({ clusterId: 'c', affiliateId: `gone-${i}` });
+        }
+        own.close();
+      }),
+    );
+    await convergeTo(w, view, client, 'c', record);
+    for (const [id, seq] of versions) {
+      expect(seq, id).toEqual([...seq].sort((a, b) => a - b));
+      expect(seq.at(-1), id).toBe(39);
+    }
+    expect(view.get('shared')?.split('|')[1]?.split(',')).toHaveLength(10);
+    // A watch opened mid-way sees snapshot + changes that add up to the same state.
+    const lateView: View = new Map();
+    apply(lateView, await late!.next(), true);
+    await convergeTo(late!, lateView, client, 'c');
+    w.cancel();
+    late!.cancel();
+  });
+
+  it('a watcher that does not read while 10,000 updates flow keeps a bounded backlog and catches up', async () => {
+    const { svc, addr, client } = await setup();
+    const slow = ownConnection(addr).watch('c');
+    const view: View = new Map();
+    apply(view, await slow.next(), true);
+    slow.stream.pause();
+    const data = Buffer.alloc(1024, 7);
+    let maxPending = 0;
+    await inBatches(10_000, 32, async (i) => {
+      await client.update({ clusterId: 'c', affiliateId: `n${i % 100}`, affiliateData: Buffer.concat([Buffer.from(`${i}:`), data]), ttlMs: 60_000 });
+      if (i % 500 === 0) maxPending = Math.max(maxPending, svc.watchBacklog().pendingUpdates);
+    });
+    maxPending = Math.max(maxPending, svc.watchBacklog().pendingUpdates);
+    // Bounded by the distinct affiliate IDs, not by the 10,000 updates.
+    expect(maxPending).toBeGreaterThan(0);
+    expect(maxPending).toBeLessThanOrEqual(100);
+    slow.stream.resume();
+    await convergeTo(slow, view, client, 'c');
+    expect([...view.values()].every((v) => v.startsWith('99'))).toBe(true); // n{k}'s last update is 99xx
+    slow.cancel();
+  });
+
+  it('ends a watcher that falls more than 2048 distinct affiliates behind with Aborted', async () => {
+    const { svc, addr, client } = await setup();
+    const slow = ownConnection(addr).watch('c');
+    await slow.next();
+    slow.stream.pause();
+    // Fill the transport's buffers first, so every later change waits in the pending map.
+    for (let round = 0; svc.watchBacklog().pendingUpdates === 0; round++) {
+      expect(round).toBeLessThan(100);
+      await inBatches(50, 16, (i) => client.update({ clusterId: 'c', affiliateId: `big-${i}`, affiliateData: Buffer.alloc(2048, round), ttlMs: 60_000 }));
+    }
+    await inBatches(2100, 32, async (i) => {
+      await client.update({ clusterId: 'c', affiliateId: `tmp-${i}`, ttlMs: 60_000 });
+      await client.delete({ clusterId: 'c', affiliateId: `tmp-${i}` });
+    });
+    expect(svc.watchBacklog()).toEqual({ watches: 0, pendingUpdates: 0 });
+    slow.stream.resume();
+    expect(await slow.ended).toEqual({ code: status.ABORTED, details: 'subscription canceled: lost update' });
+    expect(svc.stats().subscriptions).toBe(0);
+  });
+});
+
+describe('GC racing Watch and AffiliateUpdate (R2)', () => {
+  it('never orphans an empty cluster that a watcher or an update has just looked up', async () => {
+    const { svc, addr, client } = await setup();
+    const watcherClient = ownConnection(addr);
+    // GC as often as the event loop allows while clusters are created, emptied and watched.
+    let gcRuns = 0;
+    const gcLoop = setInterval(() => {
+      svc.runGc();
+      gcRuns++;
+    }, 0);
+    const gcPasses = async (n: number): Promise<void> => {
+      const target = gcRuns + n;
+      await expect.poll(() => gcRuns >= target).toBe(true);
+    };
+    try {
+      const watches = await Promise.all(
+        Array.from({ length: 40 }, async (_, i) => {
+          const w = watcherClient.watch(`race-${i}`);
+          expect((await w.next()).affiliates).toEqual([]);
+          return w;
+        }),
+      );
+      await gcPasses(5); // over the empty, watched clusters
+      await Promise.all(
+        watches.map(async (w, i) => {
+          await client.update({ clusterId: `race-${i}`, affiliateId: 'a', affiliateData: Buffer.from('x'), ttlMs: 60_000 });
+          expect((await w.next()).affiliates.map((a) => a.id)).toEqual(['a']);
+          w.cancel();
+        }),
+      );
+      await Promise.all(
+        Array.from({ length: 40 }, async (_, i) => {
+          await client.update({ clusterId: `u-${i}`, affiliateId: 'a', ttlMs: 0 }); // expires at the next GC
+          await gcPasses(1);
+          await client.update({ clusterId: `u-${i}`, affiliateId: 'b', affiliateData: Buffer.from('y'), ttlMs: 60_000 });
+          expect((await client.list(`u-${i}`)).affiliates.map((a) => a.id)).toContain('b');
+        }),
+      );
+    } finally {
+      clearInterval(gcLoop);
+    }
+  });
+});
+
+describe('garbage requests', () => {
+  const methods: ClusterMethod[] = ['Hello', 'AffiliateUpdate', 'AffiliateDelete', 'List', 'Watch'];
+
+  /** Sends raw bytes as a request; resolves to the final status code. */
+  function send(raw: Client, method: ClusterMethod, body: Buffer): Promise<number> {
+    const id = (b: Buffer): Buffer => b;
+    const deadline = new Date(Date.now() + 10_000);
+    if (method !== 'Watch') {
+      return new Promise((resolve) =>
+        raw.makeUnaryRequest(clusterMethodPath(method), id, id, body, { deadline }, (err: ServiceError | null) => resolve(err === null ? 0 : err.code)),
+      );
+    }
+    return new Promise((resolve) => {
+      const call = raw.makeServerStreamRequest(clusterMethodPath(method), id, id, body, { deadline });
+      call.on('data', () => call.cancel()); // a valid watch: its snapshot proves it was answered
+      call.on('error', () => undefined);
+      call.on('status', (s: { code: number }) => resolve(s.code));
+    });
+  }
+
+  it('answers every malformed request with a status and keeps serving', async () => {
+    const { addr, client } = await setup();
+    const raw = new Client(addr, credentials.createInsecure(), { 'grpc.max_send_message_length': -1 });
+    cleanups.push(() => raw.close());
+    const codes = new Set<number>();
+
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...methods), fc.uint8Array({ maxLength: 3000 }), async (method, bytes) => {
+        const code = await send(raw, method, Buffer.from(bytes));
+        codes.add(code);
+        expect(code).toBeTypeOf('number');
+        expect(code).not.toBe(status.DEADLINE_EXCEEDED); // answered, not hung
+      }),
+      { numRuns: 150 },
+    );
+
+    const wrongType = Buffer.from(WatchResponseFns.encode({ affiliates: [{ id: 'x', data: Buffer.from([0xff]), endpoints: [Buffer.alloc(40)] }], deleted: true }).finish());
+    const invalidUtf8 = Buffer.from([0x0a, 0x03, 0xc3, 0x28, 0xff, 0x12, 0x01, 0x61]);
+    const hugeId = Buffer.from(AffiliateUpdateRequest.encode({ clusterId: 'c'.repeat(3_000_000), affiliateId: 'a', affiliateEndpoints: [], ttl: undefined }).finish());
+    const tooBig = Buffer.from(AffiliateUpdateRequest.encode({ clusterId: 'c', affiliateId: 'a', affiliateData: Buffer.alloc(5 * 1024 * 1024), affiliateEndpoints: [], ttl: undefined }).finish());
+    const manyEndpoints = Buffer.from(AffiliateUpdateRequest.encode({ clusterId: 'c', affiliateId: 'a', affiliateEndpoints: Array.from({ length: 50_000 }, (_, i) => Buffer.from(`${i}`)), ttl: undefined }).finish());
+    const hugeTtl = Buffer.from(AffiliateUpdateRequest.encode({ clusterId: 'c', affiliateId: 'a', affiliateEndpoints: [], ttl: { seconds: 9_223_372_036_854_775_807n, nanos: -1 } }).finish());
+    const negativeTtl = Buffer.from(AffiliateUpdateRequest.encode({ clusterId: 'c', affiliateId: 'neg', affiliateEndpoints: [], ttl: { seconds: -9_223_372_036_854_775_808n, nanos: -999_999_999 } }).finish());
+    const truncated = hugeTtl.subarray(0, hugeTtl.length - 3);
+
+    for (const method of methods) {
+      expect(await send(raw, method, wrongType), `${method} wrong type`).not.toBe(status.DEADLINE_EXCEEDED);
+      expect(await send(raw, method, invalidUtf8), `${method} invalid UTF-8`).toBe(status.INTERNAL);
+    }
+    expect(await send(raw, 'AffiliateUpdate', hugeId)).toBe(status.INVALID_ARGUMENT);
+    expect(await send(raw, 'AffiliateUpdate', tooBig)).toBe(status.RESOURCE_EXHAUSTED);
+    expect(await send(raw, 'AffiliateUpdate', manyEndpoints)).toBe(status.RESOURCE_EXHAUSTED);
+    expect(await send(raw, 'AffiliateUpdate', hugeTtl)).toBe(status.INVALID_ARGUMENT);
+    expect(await send(raw, 'AffiliateUpdate', negativeTtl)).toBe(status.OK);
+    expect(await send(raw, 'AffiliateUpdate', truncated)).toBe(status.INTERNAL);
+
+    // Still serving, with nothing half-applied.
+    await client.hello({ clusterId: 'c' });
+    expect((await client.list('c')).affiliates.map((a) => a.id)).toEqual(['neg']);
+    expect(codes.size).toBeGreaterThan(1);
+  });
+});

@@ -1,0 +1,21 @@
+export { DiscoveryService } from './discovery-service.ts';
+export type { DiscoveryServiceOptions, SnapshotOptions } from './discovery-service.ts';
+export { ClusterStore } from './cluster-store.ts';
+export type { AffiliateRecord, AffiliateUpdate, AffiliateView, ClusterWatcher, GcResult, StoreStats, Subscription, WatchNotice } from './cluster-store.ts';
+export { DiscoveryError, isDiscoveryError } from './discovery-error.ts';
+export type { DiscoveryErrorCode } from './discovery-error.ts';
+export { SnapshotError, SnapshotKeyError, isSnapshotError } from './snapshot-error.ts';
+export type { SnapshotErrorCode } from './snapshot-error.ts';
+export { TlsConfigError } from './tls-certificate-provider.ts';
+export { parseGoDuration } from './duration.ts';
+export { normalizeClientVersion } from './version-label.ts';
+export {
+  MAX_AFFILIATE_DATA_BYTES,
+  MAX_AFFILIATE_ID_BYTES,
+  MAX_AFFILIATES_PER_CLUSTER,
+  MAX_CLUSTER_ID_BYTES,
+  MAX_ENDPOINT_BYTES,
+  MAX_ENDPOINTS_PER_AFFILIATE,
+  MAX_PENDING_WATCH_IDS,
+  MAX_TTL_NANOS,
+} from './limits.ts';

@@ -1,0 +1,141 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { TestClient } from './test-harness.ts';
+
+const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dir = mkdtempSync(join(tmpdir(), 'ds-proc-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface LogLine {
+  msg: string;
+  addr?: string;
+  [k: string]: unknown;
+}
+
+interface Child {
+  proc: ChildProcess;
+  lines: LogLine[];
+  exited: Promise<number | null>;
+  waitFor(pred: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+}
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+function spawnService(args: string[]): Child {
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@cosi-ts/source', 'src/bin/discovery-service.ts', '--addr', '127.0.0.1:0', '--landing-addr', '', '--metrics-addr', '', ...args],
+    { cwd: pkgDir, env: { ...process.env, LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  children.push(proc);
+  const lines: LogLine[] = [];
+  const waiters = new Set<() => void>();
+  createInterface({ input: proc.stdout! }).on('line', (line) => {
+    try {
+      lines.push(JSON.parse(line) as LogLine);
+    } catch {
+      lines.push({ msg: line });
+    }
+    for (const w of waiters) w();
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  return {
+    proc,
+    lines,
+    exited,
+    waitFor: (pred, timeoutMs = 20_000) =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          const found = lines.find(pred);
+          if (found === undefined) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no matching log line within ${timeoutMs} ms; got: ${lines.map((l) => l.msg).join(' | ')}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      }),
+  };
+}
+
+async function publish(addr: string, n: number): Promise<void> {
+  const client = new TestClient(addr);
+  try {
+    for (let i = 0; i < n; i++) {
+      await client.update({ clusterId: 'cluster', affiliateId: `node-${i}`, affiliateData: Buffer.from(`data-${i}`), affiliateEndpoints: [Buffer.from([i])], ttlMs: 600_000 });
+    }
+  } finally {
+    client.close();
+  }
+}
+
+async function listIds(addr: string): Promise<string[]> {
+  const client = new TestClient(addr);
+  try {
+    return (await client.list('cluster')).affiliates.map((a) => `${a.id}=${a.data.toString()}`);
+  } finally {
+    client.close();
+  }
+}
+
+const expected = (n: number): string[] => Array.from({ length: n }, (_, i) => `node-${i}=data-${i}`).sort();
+
+describe('discovery-service process', () => {
+  it('restarts from the snapshot taken at SIGTERM with nothing lost', async () => {
+    const snap = join(dir, 'graceful', 'state.snapshot');
+    const first = spawnService(['--snapshot-path', snap, '--snapshot-interval', '10m']);
+    const { addr } = await first.waitFor((l) => l.msg === 'discovery service started');
+    await publish(addr!, 5);
+    first.proc.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(first.lines.some((l) => l.msg === 'snapshot saved')).toBe(true);
+
+    const second = spawnService(['--snapshot-path', snap]);
+    const started = await second.waitFor((l) => l.msg === 'discovery service started');
+    expect(second.lines.find((l) => l.msg === 'snapshot loaded')).toMatchObject({ affiliates: 5, endpoints: 5 });
+    expect(await listIds(started.addr!)).toEqual(expected(5));
+    second.proc.kill('SIGINT');
+    expect(await second.exited).toBe(0);
+  });
+
+  it('restarts after kill -9 from the last periodic snapshot', async () => {
+    const snap = join(dir, 'killed', 'state.snapshot');
+    const first = spawnService(['--snapshot-path', snap, '--snapshot-interval', '200ms']);
+    const { addr } = await first.waitFor((l) => l.msg === 'discovery service started');
+    await publish(addr!, 7);
+    const afterPublish = first.lines.length;
+    // A periodic save that began after the last update holds all of it.
+    await first.waitFor((l) => l.msg === 'snapshot saved' && first.lines.indexOf(l) >= afterPublish && l['affiliates'] === 7);
+    first.proc.kill('SIGKILL');
+    await first.exited;
+
+    const second = spawnService(['--snapshot-path', snap]);
+    const started = await second.waitFor((l) => l.msg === 'discovery service started');
+    expect(await listIds(started.addr!)).toEqual(expected(7));
+    second.proc.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
+  it('refuses to start on bad flags or an invalid key, with a clear message', async () => {
+    const bad = spawnService(['--certificate-path', 'only-cert.pem']);
+    expect(await bad.exited).not.toBe(0);
+    const keyFile = join(dir, 'bad.key');
+    writeFileSync(keyFile, 'not a key\n');
+    const badKey = spawnService(['--snapshot-path', join(dir, 'bk', 's'), '--snapshot-key-file', keyFile]);
+    const fatal = await badKey.waitFor((l) => l.msg === 'start-up failed');
+    expect(JSON.stringify(fatal)).toContain('must hold 32 raw bytes or their standard base64');
+    expect(await badKey.exited).toBe(1);
+  });
+});
