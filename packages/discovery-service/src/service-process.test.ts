@@ -32,7 +32,7 @@ afterEach(() => {
 function spawnService(args: string[]): Child {
   const proc = spawn(
     process.execPath,
-    ['--import', 'tsx', '--conditions=@cosi-ts/source', 'src/bin/discovery-service.ts', '--addr', '127.0.0.1:0', '--landing-addr', '', '--metrics-addr', '', ...args],
+    ['bin/discovery-service.js', '--addr', '127.0.0.1:0', '--landing-addr', '', '--metrics-addr', '', ...args],
     { cwd: pkgDir, env: { ...process.env, LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   children.push(proc);
