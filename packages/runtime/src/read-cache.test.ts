@@ -1,0 +1,85 @@
+import { describe, it, expect } from 'vitest';
+import { Observable, Subject, merge, takeUntil, map, endWith } from 'rxjs';
+import { Registry } from 'prom-client';
+import { InMemoryState, isNotFound, type State, type StateEvent } from '@cosi-ts/state';
+import { Runtime } from './runtime.ts';
+import { eventually } from './conformance/eventually.ts';
+import { delayedWatches } from './conformance/fixture.ts';
+import { intToStr } from './conformance/controllers.ts';
+import { Ints, Strs, type StrSpec } from './conformance/types.ts';
+
+describe('read cache', () => {
+  it('shows a controller its own teardown and destroy before the delayed watch does', async () => {
+    const state = delayedWatches(new InMemoryState(), 200);
+    const rt = new Runtime(state);
+    const seen: string[] = [];
+    rt.register({
+      name: 'Writer',
+      inputs: [{ namespace: 'strs', type: Strs, kind: 'weak' }],
+      outputs: [{ type: Strs, kind: 'exclusive' }],
+      async run(ctx) {
+        const ptr = Strs.pointer('a', 'strs');
+        const phase = async () => {
+          try {
+            return (await ctx.get(ptr)).metadata.phase;
+          } catch (e) {
+            if (isNotFound(e)) return 'absent';
+            throw e;
+          }
+        };
+        const listed = async () => (await ctx.list(Strs.kind('strs'))).map((r) => `${r.metadata.id}:${r.metadata.phase}`).join(',');
+        await ctx.create(Strs.create('a', { value: 'x' }, { namespace: 'strs' }));
+        seen.push(`${await phase()} [${await listed()}]`);
+        await ctx.teardown(ptr);
+        seen.push(`${await phase()} [${await listed()}]`);
+        await ctx.destroy(ptr);
+        seen.push(`${await phase()} [${await listed()}]`);
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+      },
+    });
+    const ac = new AbortController();
+    const running = rt.run(ac.signal);
+    await eventually(() => expect(seen).toHaveLength(3));
+    expect(seen).toEqual(['running [a:running]', 'tearingDown [a:tearingDown]', 'absent []']);
+    ac.abort();
+    await running;
+  });
+
+  it('re-establishes an errored watch and feeds the missed difference to cache and triggers', async () => {
+    const inner = new InMemoryState();
+    const breakWatch = new Subject<void>();
+    let subscriptions = 0;
+    const flaky = new Proxy(inner, {
+      get(t, p, r) {
+        const v: unknown = Reflect.get(t, p, r);
+        if (p === 'watchKindAggregated') {
+          return (...args: Parameters<State['watchKindAggregated']>) => {
+            const real = t.watchKindAggregated(...args);
+            if (args[0].type !== Ints.type || subscriptions++ > 0) return real;
+            // The first Ints watch dies on demand, like a lost remote connection.
+            const errored: readonly StateEvent[] = [{ type: 'errored', error: new Error('connection lost') }];
+            return merge(real.pipe(takeUntil(breakWatch)), breakWatch.pipe(map(() => errored))).pipe(
+              takeUntil(breakWatch.pipe(endWith(null))),
+            ) as Observable<readonly StateEvent[]>;
+          };
+        }
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    }) as State;
+    const metrics = new Registry();
+    const rt = new Runtime(flaky, { metrics, backoff: { initialMs: 50, jitter: 0 } });
+    rt.register(intToStr('ints', 'strs'));
+    await inner.create(Ints.create('before', { value: 1 }));
+    const ac = new AbortController();
+    const running = rt.run(ac.signal);
+    const str = (id: string) => inner.get<StrSpec>(Strs.pointer(id, 'strs')).then((r) => r.spec.value);
+    await eventually(async () => expect(await str('before')).toBe('1'));
+    breakWatch.next();
+    await inner.create(Ints.create('during', { value: 2 })); // while the watch is down
+    await eventually(async () => expect(await str('during')).toBe('2'));
+    const resyncs = await metrics.getSingleMetric('cosi_runtime_watch_resyncs_total')!.get();
+    expect(resyncs.values.find((v) => v.labels['type'] === Ints.type)?.value).toBe(1);
+    ac.abort();
+    await running;
+  });
+});
