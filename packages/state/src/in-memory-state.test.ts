@@ -95,6 +95,12 @@ describe('InMemoryState core operations', () => {
     expect((await state.list(kind, { labels: [[label.in('l', ['a', 'c'])]] })).map((r) => r.metadata.id)).toEqual(['a', 'c']);
     expect((await state.list(kind, { idQuery: { regexp: '^[ab]$' } })).map((r) => r.metadata.id)).toEqual(['a', 'b']);
     expect(await state.list(other)).toEqual([]);
+    await state.create(Things.create('d', { n: 0 }));
+    await state.create(Things.create('e', { n: 0 }));
+    await state.destroy(Things.pointer('e'));
+    await state.destroy(Things.pointer('a'));
+    await state.create(Things.create('A', { n: 0 }));
+    expect((await state.list(kind)).map((r) => r.metadata.id)).toEqual(['A', 'B', 'b', 'c', 'd']);
     await expect(state.list(kind, { labels: [[{ key: 'l', op: 'in', values: [] }]] })).rejects.toThrow(TypeError);
   });
 });
@@ -110,6 +116,25 @@ describe('InMemoryState watches', () => {
     rec.sub.unsubscribe();
   });
 
+  it('delivers writes made by a watcher callback once, in write order, to every watcher', async () => {
+    const state = new InMemoryState();
+    const writer = state.watchKind(kind).subscribe((e) => {
+      const n = e.type === 'created' ? Number(e.resource.metadata.id.slice(1)) : 99;
+      if (n < 3) void state.create(Things.create(`x${n + 1}`, { n: n + 1 }));
+    });
+    const early = record(state.watchKind(kind));
+    await state.create(Things.create('x0', { n: 0 }));
+    const late = record(state.watchKind(kind, { bootstrapContents: true }));
+    await settle();
+    expect(early.values.map(summary)).toEqual(['created:x0@1', 'created:x1@1', 'created:x2@1', 'created:x3@1']);
+    const replay = new Set(late.values.filter((e) => e.type === 'created').map((e) => e.type !== 'errored' && e.resource.metadata.id));
+    expect([...replay].sort()).toEqual(['x0', 'x1', 'x2', 'x3']);
+    expect(late.values.filter((e) => e.type === 'created')).toHaveLength(4);
+    writer.unsubscribe();
+    early.sub.unsubscribe();
+    late.sub.unsubscribe();
+  });
+
   it('single watch: initial state with a bookmark, then live events of that id only', async () => {
     const state = new InMemoryState();
     const events = first(state.watch(Things.pointer('a')), 3);
@@ -120,6 +145,32 @@ describe('InMemoryState watches', () => {
     const got = await events;
     expect(got.map(summary)).toEqual(['destroyed:a@0', 'created:a@1', 'updated:a@2']);
     expect(got.every((e) => e.type !== 'errored' && e.bookmark instanceof Uint8Array)).toBe(true);
+  });
+
+  it('many single watches each see exactly the events of their id, as a kind watch shows them', async () => {
+    const state = new InMemoryState({ historyCapacity: 64, historyGap: 8 });
+    const all = record(state.watchKind(kind));
+    const ids = Array.from({ length: 20 }, (_, i) => `s${i}`);
+    const singles = ids.map((id) => record(state.watch(Things.pointer(id))));
+    const current = new Map<string, Resource<Spec>>();
+    for (let i = 0; i < 200; i++) {
+      const id = ids[(i * 7) % 13]!; // only some ids are ever written
+      const r = current.get(id);
+      const write = r === undefined ? state.create(Things.create(id, { n: i })) : state.update({ metadata: r.metadata, spec: { n: i } });
+      current.set(id, await write);
+      if (i % 50 === 0) await settle();
+    }
+    // A late single watch with a tail catches up, then joins the index.
+    const tail = record(state.watch(Things.pointer(ids[0]!), { tailEvents: 3 }));
+    await state.update({ metadata: current.get(ids[0]!)!.metadata, spec: { n: -1 } });
+    await settle();
+    for (const [i, id] of ids.entries()) {
+      const expected = all.values.filter((e) => e.type !== 'errored' && e.resource.metadata.id === id).map(summary);
+      expect(singles[i]!.values.slice(1).map(summary), id).toEqual(expected);
+    }
+    const zero = all.values.filter((e) => e.type !== 'errored' && e.resource.metadata.id === ids[0]).map(summary);
+    expect(tail.values.map(summary)).toEqual(zero.slice(-4));
+    for (const r of [all, tail, ...singles]) r.sub.unsubscribe();
   });
 
   it('single watch tail: the last n events of the id, no initial event', async () => {

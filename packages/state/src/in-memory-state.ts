@@ -1,17 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Observable } from 'rxjs';
 import type { Subscriber } from 'rxjs';
-import {
-  cloneSpec,
-  compileIdQuery,
-  deepFreeze,
-  matchesLabels,
-  resourceEquals,
-  tombstone,
-  validateLabelQueries,
-} from '@cosi-ts/resource';
-import type { Kind, Labels, Metadata, Phase, Pointer, Recipe, Resource, Tombstone } from '@cosi-ts/resource';
-import { STORE_ID_BYTES, bookmarkAt, bookmarkHeader, positionIn } from './bookmark.ts';
+import { tombstone } from '@cosi-ts/resource';
+import type { Kind, Pointer, Recipe, Resource } from '@cosi-ts/resource';
+import { STORE_ID_BYTES, positionIn } from './bookmark.ts';
 import {
   ConflictError,
   InvalidBookmarkError,
@@ -20,8 +12,11 @@ import {
   OwnerConflictError,
   PhaseConflictError,
 } from './errors.ts';
+import { filterEvent } from './event-filter.ts';
+import { KindStore, Watcher } from './kind-store.ts';
+import type { AnyEvent, Matcher, WriteType } from './kind-store.ts';
+import { resyncDiff } from './resync-diff.ts';
 import type {
-  Bookmark,
   CoreState,
   FinalizerArgs,
   ListOptions,
@@ -34,6 +29,8 @@ import type {
   WatchKindOptions,
   WatchOptions,
 } from './state.ts';
+import { freezeResource, frozenFinalizers, frozenLabels, frozenSpec, isSealedResource } from './stored-resource.ts';
+import { checkWatchOptions, compileFilter } from './watch-options.ts';
 import { wrapCore } from './wrap-core.ts';
 
 export interface InMemoryStateOptions {
@@ -45,187 +42,11 @@ export interface InMemoryStateOptions {
   readonly now?: () => Date;
 }
 
-type WriteType = 'created' | 'updated' | 'destroyed';
-type AnyEvent = StateEvent<unknown>;
-type Matcher = (r: Resource) => boolean;
-
 const resolved = Promise.resolve();
 
+const describe = (p: Pointer) => `${p.namespace}/${p.type}/${p.id}`;
+
 const ptrOf = (p: Pointer): Pointer => ({ namespace: p.namespace, type: p.type, id: p.id });
-
-function frozenLabels(l: Labels | undefined): Labels {
-  if (l === undefined) return emptyLabels;
-  return Object.isFrozen(l) ? l : Object.freeze({ ...l });
-}
-const emptyLabels: Labels = Object.freeze({});
-
-function frozenFinalizers(f: readonly string[] | undefined): readonly string[] {
-  if (f === undefined || f.length === 0) return emptyFinalizers;
-  if (Object.isFrozen(f) && new Set(f).size === f.length) return f;
-  return Object.freeze([...new Set(f)]);
-}
-const emptyFinalizers: readonly string[] = Object.freeze([]);
-
-function frozenSpec<S>(spec: S): S {
-  // Resources from `newResource` are already deeply frozen: share them. Anything else is copied
-  // first, so that the caller's objects are never frozen under its feet.
-  return Object.isFrozen(spec) ? spec : deepFreeze(cloneSpec(spec, 'spec'), 'spec');
-}
-
-/** One watch of one kind (a single watch is a kind watch with an id filter). */
-class Watcher {
-  /** Last history position consumed. */
-  cursor = 0;
-  closed = false;
-  /** Events to deliver before the history (initial state, bootstrap), as one batch. */
-  pending: AnyEvent[] | undefined;
-  /** After `pending`, complete instead of reading history (an invalid bookmark). */
-  endAfterPending = false;
-  /** id → last delivered resource; only for `bootstrapContents` watches, which resync on overrun. */
-  view: Map<string, Resource> | undefined;
-  detach: () => void = () => {};
-
-  constructor(
-    readonly subscriber: Subscriber<AnyEvent> | Subscriber<readonly AnyEvent[]>,
-    readonly aggregated: boolean,
-    /** Single watch: only this id. */
-    readonly id: string | undefined,
-    /** watchKind label/id filter. */
-    readonly match: Matcher | undefined,
-  ) {}
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.detach();
-  }
-}
-
-/** Everything kept for one kind: resources by id, the history ring and its watchers. */
-class KindStore {
-  readonly items = new Map<string, Resource>();
-  /** Sorted ids, rebuilt lazily after a create or destroy. */
-  sortedIds: string[] | undefined;
-  /** Number of events ever written; event p (1-based) lives in slot (p − 1) % capacity. */
-  head = 0;
-  readonly types: WriteType[] = [];
-  readonly resources: Resource[] = [];
-  readonly olds: (Resource | undefined)[] = [];
-  /** Event objects made on first delivery and shared by every watcher. */
-  readonly events: (AnyEvent | undefined)[] = [];
-  /** Copy-on-write, so that delivery can iterate while watchers come and go. */
-  watchers: readonly Watcher[] = [];
-  scheduled = false;
-  /** The kind's delivery task, made once (queued at most once at a time). */
-  drain: () => void = () => {};
-  #header: Uint8Array | undefined;
-  #tombstone: Tombstone | undefined;
-
-  constructor(
-    readonly kind: Kind,
-    readonly storeId: Uint8Array,
-    /** This kind's number in its store, unique per instance: the bookmark's kind key. */
-    readonly index: number,
-    readonly capacity: number,
-  ) {}
-
-  get header(): Uint8Array {
-    if (this.#header === undefined) {
-      // The kind's number in this store: short bookmarks are small on-heap allocations.
-      const key = new Uint8Array(4);
-      new DataView(key.buffer).setUint32(0, this.index);
-      this.#header = bookmarkHeader(this.storeId, key);
-    }
-    return this.#header;
-  }
-
-  get tombstone(): Tombstone {
-    return (this.#tombstone ??= tombstone(this.kind));
-  }
-
-  bookmark(position: number): Bookmark {
-    return bookmarkAt(this.header, position);
-  }
-
-  push(type: WriteType, resource: Resource, old: Resource | undefined): void {
-    const slot = this.head % this.capacity;
-    this.head++;
-    // Slots are appended in order until the ring is full, so the arrays grow lazily and stay packed.
-    this.types[slot] = type;
-    this.resources[slot] = resource;
-    this.olds[slot] = old;
-    this.events[slot] = undefined;
-  }
-
-  /** The shared event at position p (which must still be in the ring). */
-  event(p: number): AnyEvent {
-    const slot = (p - 1) % this.capacity;
-    let ev = this.events[slot];
-    if (ev === undefined) {
-      const type = this.types[slot]!;
-      const resource = this.resources[slot]!;
-      const bookmark = this.bookmark(p);
-      ev =
-        type === 'updated'
-          ? Object.freeze({ type, resource, old: this.olds[slot]!, bookmark })
-          : Object.freeze({ type, resource, bookmark });
-      this.events[slot] = ev;
-    }
-    return ev;
-  }
-
-  typeAt(p: number): WriteType {
-    return this.types[(p - 1) % this.capacity]!;
-  }
-
-  resourceAt(p: number): Resource {
-    return this.resources[(p - 1) % this.capacity]!;
-  }
-
-  oldAt(p: number): Resource | undefined {
-    return this.olds[(p - 1) % this.capacity];
-  }
-
-  sorted(): string[] {
-    return (this.sortedIds ??= [...this.items.keys()].sort());
-  }
-
-  snapshot(match: Matcher | undefined): Resource[] {
-    const out: Resource[] = [];
-    for (const id of this.sorted()) {
-      const r = this.items.get(id)!;
-      if (match === undefined || match(r)) out.push(r);
-    }
-    return out;
-  }
-}
-
-function checkWatchOptions(opts: WatchKindOptions, single: boolean): void {
-  const { tailEvents, startFromBookmark, bootstrapContents } = opts;
-  if (tailEvents !== undefined && startFromBookmark !== undefined) {
-    throw new TypeError('watch options tailEvents and startFromBookmark are exclusive');
-  }
-  if (!single && bootstrapContents === true && (tailEvents !== undefined || startFromBookmark !== undefined)) {
-    throw new TypeError('watch option bootstrapContents excludes tailEvents and startFromBookmark');
-  }
-  if (tailEvents !== undefined && (!Number.isSafeInteger(tailEvents) || tailEvents < 0)) {
-    throw new TypeError(`watch option tailEvents must be an integer >= 0, got ${String(tailEvents)}`);
-  }
-  if (startFromBookmark !== undefined && !(startFromBookmark instanceof Uint8Array)) {
-    throw new TypeError('watch option startFromBookmark must be a Uint8Array');
-  }
-}
-
-function compileFilter(opts: WatchKindOptions | ListOptions): Matcher | undefined {
-  const { labels, idQuery } = opts;
-  validateLabelQueries(labels);
-  const idMatch = compileIdQuery(idQuery);
-  const hasLabels = labels !== undefined && labels.length > 0 && labels.every((q) => q.length > 0);
-  if (!hasLabels && idMatch === undefined) return undefined;
-  if (!hasLabels) return (r) => idMatch!(r.metadata.id);
-  if (idMatch === undefined) return (r) => matchesLabels(r.metadata.labels, labels);
-  return (r) => idMatch(r.metadata.id) && matchesLabels(r.metadata.labels, labels);
-}
 
 interface WatchSpec {
   readonly id: string | undefined;
@@ -341,6 +162,7 @@ export class InMemoryState implements State {
   async create<S>(resource: Resource<S>, opts?: OwnerOptions): Promise<Resource<S>> {
     opts?.signal?.throwIfAborted();
     const md = resource.metadata;
+    if (resource.spec === undefined) throw new TypeError(`resource ${describe(md)} has no spec: a Tombstone cannot be stored`);
     const owner = opts?.owner ?? '';
     if (md.phase !== 'running') {
       throw new PhaseConflictError(ptrOf(md), 'running', md.phase, `resource ${describe(md)} must be created running, not ${md.phase}`);
@@ -349,6 +171,7 @@ export class InMemoryState implements State {
     const ks = this.#storeFor(md);
     if (ks.items.has(md.id)) throw new ConflictError(ptrOf(md), 'exists');
     const now = this.#clock();
+    const trusted = isSealedResource(resource);
     const stored = freezeResource(
       {
         namespace: md.namespace,
@@ -357,16 +180,16 @@ export class InMemoryState implements State {
         version: 1,
         owner,
         phase: 'running',
-        finalizers: frozenFinalizers(md.finalizers),
-        labels: frozenLabels(md.labels),
-        annotations: frozenLabels(md.annotations),
+        finalizers: trusted ? md.finalizers : frozenFinalizers(md.finalizers),
+        labels: trusted ? md.labels : frozenLabels(md.labels),
+        annotations: trusted ? md.annotations : frozenLabels(md.annotations),
         created: now,
         updated: now,
       },
-      frozenSpec(resource.spec),
+      trusted ? resource.spec : frozenSpec(resource.spec),
     );
     ks.items.set(md.id, stored);
-    ks.sortedIds = undefined;
+    ks.added(md.id);
     this.#record(ks, 'created', stored, undefined);
     return stored;
   }
@@ -374,6 +197,7 @@ export class InMemoryState implements State {
   async update<S>(resource: Resource<S>, opts?: UpdateOptions): Promise<Resource<S>> {
     opts?.signal?.throwIfAborted();
     const md = resource.metadata;
+    if (resource.spec === undefined) throw new TypeError(`resource ${describe(md)} has no spec: a Tombstone cannot be stored`);
     const ks = this.#store(md);
     const cur = ks?.items.get(md.id);
     if (ks === undefined || cur === undefined) throw new NotFoundError(ptrOf(md));
@@ -393,6 +217,7 @@ export class InMemoryState implements State {
         `resource ${describe(md)} is tearing down: it cannot go back to ${md.phase}`,
       );
     }
+    const trusted = isSealedResource(resource);
     const stored = freezeResource(
       {
         namespace: c.namespace,
@@ -401,13 +226,13 @@ export class InMemoryState implements State {
         version: c.version + 1,
         owner: c.owner,
         phase: md.phase,
-        finalizers: frozenFinalizers(md.finalizers),
-        labels: frozenLabels(md.labels),
-        annotations: frozenLabels(md.annotations),
+        finalizers: trusted ? md.finalizers : frozenFinalizers(md.finalizers),
+        labels: trusted ? md.labels : frozenLabels(md.labels),
+        annotations: trusted ? md.annotations : frozenLabels(md.annotations),
         created: c.created,
         updated: this.#clock(),
       },
-      frozenSpec(resource.spec),
+      trusted ? resource.spec : frozenSpec(resource.spec),
     );
     ks.items.set(c.id, stored);
     this.#record(ks, 'updated', stored, cur);
@@ -423,13 +248,13 @@ export class InMemoryState implements State {
     if (cur.metadata.owner !== owner) throw new OwnerConflictError(ptrOf(ptr), owner, cur.metadata.owner);
     if (cur.metadata.finalizers.length > 0) throw new ConflictError(ptrOf(ptr), 'finalizers');
     ks.items.delete(ptr.id);
-    ks.sortedIds = undefined;
+    ks.removed(ptr.id);
     this.#record(ks, 'destroyed', cur, undefined);
   }
 
   #record(ks: KindStore, type: WriteType, resource: Resource, old: Resource | undefined): void {
     ks.push(type, resource, old);
-    if (ks.watchers.length > 0) this.#schedule(ks);
+    if (ks.watchers.length > 0 || ks.singleCount > 0) this.#schedule(ks);
   }
 
   // ---- core: watches ---------------------------------------------------------------------------
@@ -534,12 +359,28 @@ export class InMemoryState implements State {
       subscriber.complete();
     };
     w.detach = () => {
-      ks.watchers = ks.watchers.filter((x) => x !== w);
       signal?.removeEventListener('abort', onAbort);
+      if (id === undefined) {
+        ks.watchers = ks.watchers.filter((x) => x !== w);
+        return;
+      }
+      ks.singleCount--;
+      const set = ks.singles.get(id);
+      if (set?.delete(w)) {
+        if (set.size === 0) ks.singles.delete(id);
+      } else {
+        ks.fresh = ks.fresh.filter((x) => x !== w);
+      }
     };
-    ks.watchers = [...ks.watchers, w];
+    if (id === undefined) {
+      ks.watchers = [...ks.watchers, w];
+    } else {
+      ks.fresh = [...ks.fresh, w];
+      ks.singleCount++;
+    }
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (w.pending !== undefined || w.cursor < ks.head) this.#schedule(ks);
+    // A single watch is always visited once: that drain catches it up and indexes it.
+    if (id !== undefined || w.pending !== undefined || w.cursor < ks.head) this.#schedule(ks);
     return () => w.close();
   }
 
@@ -552,10 +393,51 @@ export class InMemoryState implements State {
 
   #drain(ks: KindStore): void {
     ks.scheduled = false;
+    const from = ks.drainedTo;
+    const to = ks.head;
+    ks.drainedTo = to;
     const watchers = ks.watchers;
     for (let i = 0; i < watchers.length; i++) {
       const w = watchers[i]!;
       if (!w.closed) this.#pump(ks, w);
+    }
+    if (ks.singles.size > 0 && to > from) this.#drainSingles(ks, from, to);
+    if (ks.fresh.length > 0) {
+      const fresh = ks.fresh;
+      ks.fresh = [];
+      for (const w of fresh) {
+        if (w.closed) continue;
+        this.#pump(ks, w);
+        if (w.closed) continue;
+        let set = ks.singles.get(w.id!);
+        if (set === undefined) ks.singles.set(w.id!, (set = new Set()));
+        set.add(w);
+      }
+    }
+    ks.forgetEvents(from, to);
+  }
+
+  /** Indexed single watchers whose id was written in (from, to]. */
+  #drainSingles(ks: KindStore, from: number, to: number): void {
+    if (to - from > this.#capacity) {
+      // The ids written in the lost part of the ring are unknown: every single watch has overrun.
+      for (const set of [...ks.singles.values()]) {
+        for (const w of set) {
+          w.cursor = Math.max(w.cursor, from);
+          if (!w.closed) this.#pump(ks, w);
+        }
+      }
+      return;
+    }
+    for (let p = from + 1; p <= to; p++) {
+      const set = ks.singles.get(ks.resourceAt(p).metadata.id);
+      if (set === undefined) continue;
+      for (const w of set) {
+        if (w.closed || w.cursor >= p) continue;
+        // No event of its id lies between its cursor and p: earlier ones were delivered by earlier drains.
+        w.cursor = Math.max(w.cursor, p - 1);
+        this.#pump(ks, w);
+      }
     }
   }
 
@@ -587,7 +469,7 @@ export class InMemoryState implements State {
       } else if (match === undefined) {
         ev = ks.event(p);
       } else {
-        ev = filtered(ks, p, match);
+        ev = filterEvent(ks.event(p), match);
         if (ev === undefined) continue;
       }
       if (view !== undefined) {
@@ -663,69 +545,4 @@ export class InMemoryState implements State {
   signalWithTeardown(ptr: Pointer, opts?: SignalOptions): Promise<AbortSignal> {
     return this.#derived.signalWithTeardown(ptr, opts);
   }
-}
-
-const describe = (p: Pointer) => `${p.namespace}/${p.type}/${p.id}`;
-
-function freezeResource<S>(
-  metadata: {
-    namespace: string;
-    type: string;
-    id: string;
-    version: number;
-    owner: string;
-    phase: Phase;
-    finalizers: readonly string[];
-    labels: Labels;
-    annotations: Labels;
-    created: Date;
-    updated: Date;
-  },
-  spec: S,
-): Resource<S> {
-  return Object.freeze({ metadata: Object.freeze(metadata) as Metadata, spec });
-}
-
-/** §5.7: the event at p as a filtered watch sees it, or undefined when it does not see it. */
-function filtered(ks: KindStore, p: number, match: Matcher): AnyEvent | undefined {
-  const type = ks.typeAt(p);
-  const resource = ks.resourceAt(p);
-  if (type !== 'updated') return match(resource) ? ks.event(p) : undefined;
-  const was = match(ks.oldAt(p)!);
-  const is = match(resource);
-  if (was && is) return ks.event(p);
-  if (!was && !is) return undefined;
-  const { bookmark } = ks.event(p) as { readonly bookmark: Bookmark };
-  return Object.freeze({ type: was ? 'destroyed' : 'created', resource, bookmark });
-}
-
-/** §6.6: what turns a watcher's view into the snapshot, ids ascending; no bookmarks. */
-function resyncDiff(view: ReadonlyMap<string, Resource>, snapshot: readonly Resource[]): AnyEvent[] {
-  const events: AnyEvent[] = [];
-  const viewIds = [...view.keys()].sort();
-  let i = 0;
-  let j = 0;
-  while (i < viewIds.length || j < snapshot.length) {
-    const vid = viewIds[i];
-    const now = snapshot[j];
-    if (now === undefined || (vid !== undefined && vid < now.metadata.id)) {
-      events.push(Object.freeze({ type: 'destroyed', resource: view.get(vid!)! }));
-      i++;
-    } else if (vid === undefined || now.metadata.id < vid) {
-      events.push(Object.freeze({ type: 'created', resource: now }));
-      j++;
-    } else {
-      const seen = view.get(vid)!;
-      if (seen.metadata.created.getTime() !== now.metadata.created.getTime()) {
-        // Another incarnation: it was destroyed and created again while the watcher was away.
-        events.push(Object.freeze({ type: 'destroyed', resource: seen }));
-        events.push(Object.freeze({ type: 'created', resource: now }));
-      } else if (seen !== now && !resourceEquals(seen, now)) {
-        events.push(Object.freeze({ type: 'updated', resource: now, old: seen }));
-      }
-      i++;
-      j++;
-    }
-  }
-  return events;
 }

@@ -41,3 +41,8 @@ export type { DecodedBookmark } from './bookmark.ts';
 export { register, registerNamespace, registerDefaults, metaOwner } from './meta.ts';
 export { toAsyncIterable, BufferOverflowError } from './to-async-iterable.ts';
 export type { ToAsyncIterableOptions } from './to-async-iterable.ts';
+// Building blocks for other backends (and the remote client), so that they share these semantics.
+export { filterEvent } from './event-filter.ts';
+export type { ResourceMatcher } from './event-filter.ts';
+export { checkWatchOptions, compileFilter } from './watch-options.ts';
+export { resyncDiff } from './resync-diff.ts';

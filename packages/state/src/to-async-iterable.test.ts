@@ -62,6 +62,24 @@ describe('toAsyncIterable', () => {
     expect(await it.next()).toEqual({ value: undefined, done: true });
   });
 
+  it('keeps order while a slow reader lags behind a steady producer', async () => {
+    const t = tracked<number>();
+    const it = toAsyncIterable(t.obs);
+    const got: number[] = [];
+    let sent = 0;
+    const first = it.next(); // subscribes
+    t.subject.next(sent++);
+    got.push((await first).value as number);
+    while (got.length < 5000) {
+      t.subject.next(sent++);
+      t.subject.next(sent++);
+      got.push((await it.next()).value as number);
+    }
+    expect(got).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+    await it.return?.();
+    expect(t.active()).toBe(0);
+  });
+
   it('fails with BufferOverflowError once the buffer bound is exceeded', async () => {
     const t = tracked<number>();
     const it = toAsyncIterable(t.obs, { highWaterMark: 2 });

@@ -6,7 +6,8 @@ export interface ToAsyncIterableOptions {
   /**
    * Values buffered while the consumer is busy. Exceeding it ends the iteration with a
    * {@link BufferOverflowError} (after the values already buffered): a slow reader fails loudly
-   * instead of growing memory without bound. Default 10 000.
+   * instead of growing memory without bound. Default 1 000 000: large enough for the bootstrap of a
+   * big kind (delivered in one go), small enough to stop a stuck reader.
    */
   readonly highWaterMark?: number;
 }
@@ -28,7 +29,7 @@ type Ending = { readonly kind: 'complete' } | { readonly kind: 'error'; readonly
  * from the loop after the values before it.
  */
 export function toAsyncIterable<T>(obs: Observable<T>, opts: ToAsyncIterableOptions = {}): AsyncIterableIterator<T> {
-  const { signal, highWaterMark = 10_000 } = opts;
+  const { signal, highWaterMark = 1_000_000 } = opts;
   if (!(highWaterMark >= 1)) throw new TypeError(`toAsyncIterable: highWaterMark must be >= 1, got ${String(highWaterMark)}`);
   const buffer: T[] = [];
   let head = 0;
@@ -64,6 +65,10 @@ export function toAsyncIterable<T>(obs: Observable<T>, opts: ToAsyncIterableOpti
     buffer[head++] = undefined as T; // drop the reference early
     if (head === buffer.length) {
       buffer.length = 0;
+      head = 0;
+    } else if (head >= 1024 && head * 2 >= buffer.length) {
+      // A reader that never quite catches up: drop the consumed prefix now and then.
+      buffer.splice(0, head);
       head = 0;
     }
     return v;
