@@ -11,7 +11,7 @@ interface CounterSpec {
 }
 const Counters = defineResourceType<CounterSpec>({ type: 'Counters.bench.cosi.dev', defaultNamespace: 'bench' });
 const kind = Counters.kind();
-const N = 20_000;
+const N = 50_000;
 const WATCHERS = [0, 1, 100] as const;
 
 /** Resolves once every counter has reached n. Polls with setImmediate: costs the same on both sides. */
