@@ -45,30 +45,47 @@ function rawAffiliates(): Resource<AffiliateSpec>[] {
   return out;
 }
 
-/** Member addresses by id from a live watch; resolves waiters exactly when their condition holds. */
+/** Every wait of the benchmark fails after this long instead of hanging on a bug. */
+const WAIT_TIMEOUT_MS = 60_000;
+
+/** Member specs by id from a live watch; resolves waiters exactly when their condition holds. */
 class MemberSink {
-  readonly addresses = new Map<string, readonly string[]>();
+  readonly members = new Map<string, MemberSpec>();
   private waiters: { check: () => boolean; resolve: () => void }[] = [];
   private readonly sub;
   constructor(state: State, kind: Kind) {
     this.sub = state.watchKind<MemberSpec>(kind).subscribe((e) => {
-      if (e.type === 'created' || e.type === 'updated') this.addresses.set(e.resource.metadata.id, e.resource.spec.addresses);
-      else if (e.type === 'destroyed') this.addresses.delete(e.resource.metadata.id);
+      if (e.type === 'created' || e.type === 'updated') this.members.set(e.resource.metadata.id, e.resource.spec);
+      else if (e.type === 'destroyed') this.members.delete(e.resource.metadata.id);
       if (this.waiters.length > 0) this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(), false) : true));
     });
   }
-  until(check: () => boolean): Promise<void> {
+  until(what: string, check: () => boolean): Promise<void> {
     if (check()) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ check, resolve }));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`merge bench: ${what} not seen within ${WAIT_TIMEOUT_MS} ms`));
+      }, WAIT_TIMEOUT_MS);
+      const waiter = {
+        check,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      this.waiters.push(waiter);
+    });
   }
   close(): void {
     this.sub.unsubscribe();
   }
 }
 
+/** Every member exists and shows both registries' views (service addresses, the k8s machine type). */
 const converged = (sink: MemberSink, nodes: number) => (): boolean => {
-  if (sink.addresses.size < nodes) return false;
-  for (const a of sink.addresses.values()) if (a.length < 2) return false;
+  if (sink.members.size < nodes) return false;
+  for (const m of sink.members.values()) if (m.addresses.length < 2 || m.machineType === 'unknown') return false;
   return true;
 };
 
@@ -88,7 +105,7 @@ async function measure(raws: readonly Resource<AffiliateSpec>[], withChanges: bo
   try {
     const t0 = performance.now();
     for (const r of raws) await state.create(r, { owner: REGISTRY });
-    await sink.until(converged(sink, raws.length / 2));
+    await sink.until('convergence', converged(sink, raws.length / 2));
     const convergeMs = performance.now() - t0;
 
     const changeMs: number[] = [];
@@ -100,7 +117,7 @@ async function measure(raws: readonly Resource<AffiliateSpec>[], withChanges: bo
       await state.modify<AffiliateSpec>(Affiliate.pointer(`service/${nodeId}`, CLUSTER_RAW_NAMESPACE), (d) => {
         d.spec.addresses.push(added);
       }, { owner: REGISTRY });
-      await sink.until(() => sink.addresses.get(`node-${i}`)?.includes(added) === true);
+      await sink.until(`member node-${i} with ${added}`, () => sink.members.get(`node-${i}`)?.addresses.includes(added) === true);
       changeMs.push(performance.now() - t1);
     }
     return { convergeMs, changeMs };

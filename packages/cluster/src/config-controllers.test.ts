@@ -60,6 +60,20 @@ describe('ConfigController', () => {
   });
 });
 
+describe('ConfigController (scenario 5)', () => {
+  it.each([
+    [VALID.replace(SECRET, 'c2hvcnQ='), 'cluster.secret: must be base64 of 32 bytes (got 5)'],
+    [`${VALID}    registries:\n      service:\n        endpoint: https://example.com/v1\n`, 'cluster.discovery.registries.service.endpoint'],
+    [`${VALID}    registries:\n      service:\n        endpoint: ftp://example.com\n`, 'cluster.discovery.registries.service.endpoint'],
+  ])('an invalid file from the start: controller error naming the key and file, no output (%#)', async (text, key) => {
+    h = startRuntime([new ConfigController()]);
+    await setConfig(h, text);
+    const log = await h.logged(key);
+    expect(JSON.stringify(log)).toContain('/etc/node.yaml');
+    expect(await h.state.list(DiscoveryConfig.kind())).toEqual([]);
+  });
+});
+
 describe('InfoController (scenario 6)', () => {
   it('publishes cluster ID and name, and removes them with the cluster section', async () => {
     h = startRuntime([new InfoController()]);

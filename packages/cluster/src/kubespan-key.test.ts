@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { diffieHellman, createPrivateKey, createPublicKey } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateWireGuardKeyPair, loadOrCreateWireGuardKey, KubeSpanKeyError, KUBESPAN_KEY_FILE, wireGuardPublicKey } from './kubespan-key.ts';
@@ -23,6 +23,11 @@ describe('WireGuard keys', () => {
     );
   });
 
+  it('matches the RFC 7748 X25519 test vector', () => {
+    const alicePrivate = Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex').toString('base64');
+    expect(Buffer.from(wireGuardPublicKey(alicePrivate), 'base64').toString('hex')).toBe('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
+  });
+
   it('keeps the key in the state dir and refuses to replace a bad file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cosi-wg-'));
     try {
@@ -31,6 +36,11 @@ describe('WireGuard keys', () => {
       await writeFile(join(dir, KUBESPAN_KEY_FILE), 'privateKey: short\n');
       await expect(loadOrCreateWireGuardKey(dir)).rejects.toBeInstanceOf(KubeSpanKeyError);
       await expect(loadOrCreateWireGuardKey(dir)).rejects.toThrow(join(dir, KUBESPAN_KEY_FILE));
+      for (const bad of ['', `privateKey: ${first.privateKey.slice(0, 20)}!!${first.privateKey.slice(20)}\n`]) {
+        await writeFile(join(dir, KUBESPAN_KEY_FILE), bad);
+        await expect(loadOrCreateWireGuardKey(dir)).rejects.toBeInstanceOf(KubeSpanKeyError);
+        expect(await readFile(join(dir, KUBESPAN_KEY_FILE), 'utf8')).toBe(bad);
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

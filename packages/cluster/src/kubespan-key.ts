@@ -50,7 +50,8 @@ function parseKeyFile(path: string, content: string): WireGuardKeyPair {
     throw new KubeSpanKeyError(path, 'not valid YAML', { cause: e });
   }
   const priv: unknown = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>)['privateKey'] : undefined;
-  if (typeof priv !== 'string' || Buffer.from(priv, 'base64').length !== 32) {
+  // Canonical base64 only: Buffer.from silently skips characters outside the alphabet.
+  if (typeof priv !== 'string' || Buffer.from(priv, 'base64').length !== 32 || Buffer.from(priv, 'base64').toString('base64') !== priv) {
     throw new KubeSpanKeyError(path, 'privateKey must be base64 of 32 bytes');
   }
   return { privateKey: priv, publicKey: wireGuardPublicKey(priv) };

@@ -140,6 +140,20 @@ describe('LocalAffiliateController', () => {
     );
   });
 
+  it('a required input that goes away leaves the written affiliate untouched', async () => {
+    h = startRuntime([new LocalAffiliateController()]);
+    await seedWorker(h);
+    await put(h, MachineTypeResource.create(MACHINE_TYPE_ID, { machineType: 'worker' }));
+    await localAffiliate(h, 'node-a', (a) => expect(a.nodename).toBe('example1.com'));
+    const before = await h.state.get(Affiliate.pointer('node-a'));
+    const waited = h.nextLogged('waiting for inputs');
+    await h.state.destroy(Nodename.pointer(NODENAME_ID));
+    await waited;
+    const after = await h.state.get(Affiliate.pointer('node-a'));
+    expect(after.metadata.version).toBe(before.metadata.version);
+    expect(after.spec).toEqual(before.spec);
+  });
+
   it('never touches affiliates it does not own', async () => {
     h = startRuntime([new LocalAffiliateController()]);
     await h.state.create(Affiliate.create('merged', { nodeId: 'merged', addresses: [], hostname: 'x', operatingSystem: '', machineType: 'worker' }), { owner: 'someone-else' });

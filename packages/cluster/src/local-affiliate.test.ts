@@ -92,6 +92,8 @@ describe('buildLocalAffiliate (scenarios 8, 9)', () => {
     expect(a.controlPlane).toEqual({ port: 6445 });
     expect(a.kubespan).toBeUndefined();
     expect(buildLocalAffiliate({ ...worker, apiServerPort: 6445 }).controlPlane).toBeUndefined();
+    expect(buildLocalAffiliate({ ...worker, machineType: 'init', apiServerPort: 6443 }).controlPlane).toEqual({ port: 6443 });
+    expect(buildLocalAffiliate({ ...worker, machineType: 'controlplane' })).not.toHaveProperty('controlPlane');
   });
 
   it('joins hostname and domainname', () => {

@@ -85,6 +85,10 @@ cluster:
     ['cluster:\n  controlPlane:\n    localAPIServerPort: 70000\n', 'cluster.controlPlane.localAPIServerPort', /port number/],
     ['machine:\n  network:\n    interfaces:\n      - addresses: [1, "x"]\n', 'machine.network.interfaces[0].addresses[0]', /must be a string/],
     ['machine: [1]\n', 'machine', /must be a mapping, got a list/],
+    ['machine:\n  network:\n    interfaces:\n      - addresses: [10.0.0.1/24, 10.0.0.300/24]\n', 'machine.network.interfaces[0].addresses[1]', /must be a CIDR or an IP address, got "10.0.0.300\/24"/],
+    ['machine:\n  kubespan:\n    filters:\n      endpoints: ["0.0.0.0/0", "!bogus"]\n', 'machine.kubespan.filters.endpoints[1]', /optionally prefixed with !/],
+    ['machine:\n  kubespan:\n    extraEndpoints: ["1.2.3.4:5678", "fd00::1:51820"]\n', 'machine.kubespan.extraEndpoints[1]', /must be ip:port/],
+    ['machine:\n  network:\n    kubespan:\n      excludeAdvertisedNetworks: [x]\n', 'machine.network.kubespan.excludeAdvertisedNetworks[0]', /must be a CIDR/],
     ['- 1\n', '', /must be a mapping/],
   ])('rejects %j naming the key and the file', (text, key, rule) => {
     const e = errorOf(() => parseNodeConfig(text, '/etc/node.yaml'));

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { parseIp, parsePrefix } from './ip.ts';
 import { NodeConfigError } from './node-config-error.ts';
 
 /** `machine.type`; `""` and `join` mean worker, as in Talos. */
@@ -58,15 +59,17 @@ export interface NodeConfig {
   readonly cluster?: ClusterSection;
 }
 
-type Leaf = 'string' | 'boolean' | 'port' | 'strings' | { readonly oneOf: readonly string[] };
+/** `cidrs`: CIDRs or bare IPs; `filters`: the same, optionally negated with `!`; `endpoints`: `ip:port` / `[ip]:port`. */
+type ListOf = 'cidrs' | 'filters' | 'endpoints';
+type Leaf = 'string' | 'boolean' | 'port' | 'strings' | ListOf | { readonly oneOf: readonly string[] };
 type Schema = Leaf | { readonly [key: string]: Schema } | readonly [Schema];
 
 const KUBESPAN: Schema = {
   enabled: 'boolean',
   advertiseKubernetesNetworks: 'boolean',
-  filters: { endpoints: 'strings' },
-  extraEndpoints: 'strings',
-  excludeAdvertisedNetworks: 'strings',
+  filters: { endpoints: 'filters' },
+  extraEndpoints: 'endpoints',
+  excludeAdvertisedNetworks: 'cidrs',
 };
 
 const SCHEMA: Schema = {
@@ -78,7 +81,7 @@ const SCHEMA: Schema = {
     api: { listen: 'string' },
     network: {
       hostname: 'string',
-      interfaces: [{ interface: 'string', addresses: 'strings' }],
+      interfaces: [{ interface: 'string', addresses: 'cidrs' }],
       kubespan: KUBESPAN,
     },
     kubespan: KUBESPAN,
@@ -109,6 +112,21 @@ function describeValue(v: unknown, key: string): string {
   return SENSITIVE_KEYS.has(key) ? `a ${typeof v}` : `${typeof v} ${JSON.stringify(v)}`;
 }
 
+/** `ip:port` with a port 1-65535, IPv6 in brackets. */
+function isEndpoint(s: string): boolean {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):([0-9]{1,5})$/.exec(s);
+  if (m === null) return false;
+  const ip = parseIp(m[1] ?? m[2] ?? '');
+  const port = Number(m[3]);
+  return ip !== undefined && (m[1] === undefined) === (ip.family === 4) && port >= 1 && port <= 65535;
+}
+
+const LIST_RULES: Record<ListOf, { readonly valid: (s: string) => boolean; readonly rule: string }> = {
+  cidrs: { valid: (s) => parsePrefix(s) !== undefined, rule: 'must be a CIDR or an IP address' },
+  filters: { valid: (s) => parsePrefix(s.startsWith('!') ? s.slice(1) : s) !== undefined, rule: 'must be a CIDR or an IP address, optionally prefixed with !' },
+  endpoints: { valid: isEndpoint, rule: 'must be ip:port ([ip]:port for IPv6)' },
+};
+
 function check(value: unknown, schema: Schema, key: string, file: string | undefined): unknown {
   const fail = (rule: string): never => {
     throw new NodeConfigError(key, rule, file);
@@ -120,11 +138,14 @@ function check(value: unknown, schema: Schema, key: string, file: string | undef
       ? value
       : fail(`must be a port number (1-65535), got ${describeValue(value, key)}`);
   }
-  if (schema === 'strings') {
+  if (schema === 'strings' || schema === 'cidrs' || schema === 'filters' || schema === 'endpoints') {
     if (!Array.isArray(value)) return fail(`must be a list of strings, got ${describeValue(value, key)}`);
-    return value.map((item: unknown, i) =>
-      typeof item === 'string' ? item : (() => { throw new NodeConfigError(`${key}[${i}]`, `must be a string, got ${describeValue(item, key)}`, file); })(),
-    );
+    const rule = schema === 'strings' ? undefined : LIST_RULES[schema];
+    return value.map((item: unknown, i) => {
+      if (typeof item !== 'string') throw new NodeConfigError(`${key}[${i}]`, `must be a string, got ${describeValue(item, key)}`, file);
+      if (rule !== undefined && !rule.valid(item)) throw new NodeConfigError(`${key}[${i}]`, `${rule.rule}, got ${JSON.stringify(item)}`, file);
+      return item;
+    });
   }
   if (Array.isArray(schema)) {
     if (!Array.isArray(value)) return fail(`must be a list, got ${describeValue(value, key)}`);

@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { NamespaceType, ResourceDefinitionType, formatJsonPath, resolveResourceType } from '@cosi-ts/resource';
 import { Affiliate } from './affiliate.ts';
 import { DiscoveryConfig } from './discovery-config.ts';
 import { Identity } from './identity.ts';
@@ -8,12 +9,12 @@ import { CLUSTER_RESOURCE_TYPES } from './resource-types.ts';
 
 describe('cluster resource types', () => {
   it.each([
-    [Affiliate, 'Affiliates.cluster.talos.dev', 'cluster', 'Affiliate', ['affiliate', 'affiliates']],
-    [Member, 'Members.cluster.talos.dev', 'cluster', 'Member', ['member', 'members']],
-    [Identity, 'Identities.cluster.talos.dev', 'cluster', 'Identity', ['identity', 'identities']],
-    [DiscoveryConfig, 'DiscoveryConfigs.cluster.talos.dev', 'config', 'DiscoveryConfig', ['discoveryconfig', 'discoveryconfigs', 'dc', 'dcs']],
-    [Info, 'Infos.cluster.talos.dev', 'cluster', 'Info', ['info', 'infos']],
-  ] as const)('%s has its type string, namespace, display name and aliases', (t, type, ns, display, aliases) => {
+    ['Affiliate', Affiliate, 'Affiliates.cluster.talos.dev', 'cluster', 'Affiliate', ['affiliate', 'affiliates']],
+    ['Member', Member, 'Members.cluster.talos.dev', 'cluster', 'Member', ['member', 'members']],
+    ['Identity', Identity, 'Identities.cluster.talos.dev', 'cluster', 'Identity', ['identity', 'identities']],
+    ['DiscoveryConfig', DiscoveryConfig, 'DiscoveryConfigs.cluster.talos.dev', 'config', 'DiscoveryConfig', ['discoveryconfig', 'discoveryconfigs', 'dc', 'dcs']],
+    ['Info', Info, 'Infos.cluster.talos.dev', 'cluster', 'Info', ['info', 'infos']],
+  ] as const)('%s has its type string, namespace, display name and aliases', (_name, t, type, ns, display, aliases) => {
     expect(t.type).toBe(type);
     expect(t.defaultNamespace).toBe(ns);
     expect(t.definition.displayType).toBe(display);
@@ -63,6 +64,35 @@ describe('cluster resource types', () => {
         'kubespan/KubeSpanEndpoints.kubespan.talos.dev',
       ].sort(),
     );
+  });
+
+  it('resolves every alias of the spec to its type, unambiguously next to the meta types', () => {
+    const defs = [...CLUSTER_RESOURCE_TYPES.map((t) => t.definition), NamespaceType.definition, ResourceDefinitionType.definition];
+    const expected: Record<string, string> = {
+      affiliate: Affiliate.type,
+      affiliates: Affiliate.type,
+      member: Member.type,
+      members: Member.type,
+      identity: Identity.type,
+      identities: Identity.type,
+      discoveryconfig: DiscoveryConfig.type,
+      discoveryconfigs: DiscoveryConfig.type,
+      dc: DiscoveryConfig.type,
+      dcs: DiscoveryConfig.type,
+      info: Info.type,
+      infos: Info.type,
+      ns: NamespaceType.type,
+    };
+    for (const [alias, type] of Object.entries(expected)) expect(resolveResourceType(defs, alias).type, alias).toBe(type);
+    // No alias of one type is an alias of another.
+    const owners = new Map<string, string[]>();
+    for (const d of defs) for (const a of d.allAliases) owners.set(a, [...(owners.get(a) ?? []), d.type]);
+    expect([...owners].filter(([, types]) => types.length > 1)).toEqual([]);
+  });
+
+  it('prints a Member row as the spec shows it', () => {
+    const spec = { nodeId: 'n', addresses: ['10.5.0.2'], hostname: 'node-1', machineType: 'controlplane', operatingSystem: 'cosi-ts (v0.1.0)' };
+    expect(Member.definition.printColumns.map((c) => formatJsonPath(spec, c.jsonPath)).join('  ')).toBe('node-1  controlplane  cosi-ts (v0.1.0)  ["10.5.0.2"]');
   });
 
   it('creates raw affiliates in cluster-raw', () => {

@@ -18,6 +18,8 @@ export class NodeIdentityController implements Controller {
   readonly outputs: readonly Output[] = [{ type: Identity, kind: 'exclusive' }];
   private readonly opts: NodeIdentityControllerOptions;
   private identity: NodeIdentityResult | undefined;
+  /** Logged once, after the first successful write of the Identity resource. */
+  private established = false;
 
   constructor(opts: NodeIdentityControllerOptions) {
     this.opts = opts;
@@ -25,14 +27,14 @@ export class NodeIdentityController implements Controller {
 
   async run(ctx: ControllerContext): Promise<void> {
     for await (const _ of ctx.events()) {
-      if (this.identity === undefined) {
-        const { stateDir, ...loadOpts } = this.opts;
-        this.identity = await loadOrCreateNodeIdentity(stateDir, loadOpts);
-        await writeSpec(ctx, Identity, LOCAL_IDENTITY_ID, { nodeId: this.identity.nodeId });
+      const { stateDir, ...loadOpts } = this.opts;
+      // Read once per process; a failed write below keeps the ID for the restarted run.
+      this.identity ??= await loadOrCreateNodeIdentity(stateDir, loadOpts);
+      // Written on every run, a restarted one included; the ID itself never changes.
+      await writeSpec(ctx, Identity, LOCAL_IDENTITY_ID, { nodeId: this.identity.nodeId });
+      if (!this.established) {
+        this.established = true;
         ctx.logger.info({ nodeId: this.identity.nodeId, path: this.identity.path, created: this.identity.created }, 'node identity established');
-      } else {
-        // Restored if someone else removed or changed it; the ID itself never changes.
-        await writeSpec(ctx, Identity, LOCAL_IDENTITY_ID, { nodeId: this.identity.nodeId });
       }
     }
   }

@@ -40,8 +40,11 @@ export class AffiliateMergeController implements QController {
   private readonly groups = new Map<string, Set<string>>();
   /** NodeIDs whose merged affiliate this controller wrote and has not destroyed. */
   private readonly written = new Set<string>();
-  /** The local NodeID the last reconcile saw. */
-  private localNodeId: string | undefined;
+  /**
+   * The local NodeID `mapInput` last saw. Kept apart from what reconciles read: a reconcile that
+   * runs between the Identity change and its `mapInput` must not hide the change from it.
+   */
+  private mappedLocalNodeId: string | undefined;
   private adoption: Promise<void> | undefined;
 
   /** Cleans up after an earlier run as soon as the controller starts, even with no raw affiliates. */
@@ -65,8 +68,9 @@ export class AffiliateMergeController implements QController {
 
   /** A local NodeID change: one raw of the old and one of the new local node's group, to recompute both. */
   async mapInput(ctx: QContext, _md: ReducedMetadata): Promise<readonly Pointer[]> {
-    const before = this.localNodeId;
+    const before = this.mappedLocalNodeId;
     const now = await this.readLocal(ctx);
+    this.mappedLocalNodeId = now;
     if (before === now) return [];
     const out: Pointer[] = [];
     for (const nodeId of [before, now]) {
@@ -78,8 +82,7 @@ export class AffiliateMergeController implements QController {
 
   private async readLocal(ctx: QContext): Promise<string | undefined> {
     const identities = await ctx.list<IdentitySpec>(Identity.kind());
-    this.localNodeId = identities.find((r) => r.metadata.id === LOCAL_IDENTITY_ID)?.spec.nodeId;
-    return this.localNodeId;
+    return identities.find((r) => r.metadata.id === LOCAL_IDENTITY_ID)?.spec.nodeId;
   }
 
   /** The earlier-run cleanup, run once before any job (retried by the next caller if it fails). */
@@ -111,6 +114,7 @@ export class AffiliateMergeController implements QController {
    */
   private async adoptExisting(ctx: QContext): Promise<void> {
     const local = await this.readLocal(ctx);
+    this.mappedLocalNodeId = local;
     const raws = await ctx.list<AffiliateSpec>(Affiliate.kind(CLUSTER_RAW_NAMESPACE));
     const backed = new Set(raws.map((r) => r.spec.nodeId));
     const merged = await ctx.list<AffiliateSpec>(Affiliate.kind(CLUSTER_NAMESPACE), { uncached: true });
@@ -134,6 +138,7 @@ export class AffiliateMergeController implements QController {
       spec = spec === undefined ? raw : mergeAffiliates(spec, raw);
     }
     if (spec === undefined) return;
+    ctx.logger.debug({ nodeId, raw: group.size }, 'merged affiliate recomputed');
     await writeSpec(ctx, Affiliate, nodeId, spec, CLUSTER_NAMESPACE);
     this.written.add(nodeId);
   }

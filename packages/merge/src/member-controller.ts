@@ -98,6 +98,7 @@ export class MemberController implements QController {
     }
     const affiliate = await getOptional<AffiliateSpec>(ctx, Affiliate.pointer(winner, CLUSTER_NAMESPACE));
     if (affiliate === undefined) return; // its own job (queued by its event) will unindex it
+    ctx.logger.debug({ nodename, affiliate: winner }, 'member recomputed');
     await writeSpec(ctx, Member, nodename, memberOf(affiliate.spec), CLUSTER_NAMESPACE);
   }
 }

@@ -132,6 +132,15 @@ describe('AffiliateMergeController (scenario 11)', () => {
       d.spec.nodeId = 'w1';
     });
     await until(h, async () => absent(h!, mergedPtr('w1')));
+
+    // The old local ID is now a remote node: once LocalAffiliateController has dropped its
+    // affiliate, the merged view of it appears.
+    await h.state.destroy(mergedPtr('me'), { owner: 'cluster.LocalAffiliateController' });
+    await until(h, async () => {
+      const me = await h!.state.get<AffiliateSpec>(mergedPtr('me'));
+      expect(me.spec.hostname).toBe('echo-from-service');
+      expect(me.metadata.owner).toBe('merge.AffiliateMergeController');
+    });
   });
 
   it('cleans up merged affiliates it owned in an earlier run', async () => {
@@ -149,22 +158,32 @@ describe('AffiliateMergeController (scenario 11)', () => {
     await until(h, async () => expect(ids(await h!.state.list(Affiliate.kind(CLUSTER_NAMESPACE)))).toEqual(['foreign']));
   });
 
-  it('is incremental: one raw change writes only its node', async () => {
-    h = startRuntime([new AffiliateMergeController()]);
+  it('is incremental: one raw change recomputes and writes only its node and its member', async () => {
+    h = startRuntime([new AffiliateMergeController(), new MemberController()]);
     for (let i = 0; i < 50; i++) {
       await putRaw(h, `service/n${i}`, { ...serviceW1, nodeId: `n${i}`, nodename: `node-${i}` });
       await putRaw(h, `k8s/n${i}`, { ...serviceW1, nodeId: `n${i}`, nodename: `node-${i}`, addresses: [`10.0.0.${i}`] });
     }
-    await until(h, async () => expect(await h!.state.list(Affiliate.kind(CLUSTER_NAMESPACE))).toHaveLength(50));
-    await until(h, async () =>
-      expect((await getSpec<AffiliateSpec>(h!, mergedPtr('n49'))).addresses).toEqual(['10.0.0.49', '192.168.3.5']),
-    );
-    const before = await writesOf(h.rt, 'merge.AffiliateMergeController');
+    await until(h, async () => {
+      expect(await h!.state.list(Member.kind(CLUSTER_NAMESPACE))).toHaveLength(50);
+      for (let i = 0; i < 50; i++) expect((await getSpec<MemberSpec>(h!, memberPtr(`node-${i}`))).addresses).toEqual([`10.0.0.${i}`, '192.168.3.5']);
+    });
+    const hh = h;
+    const mergedLogs = () => hh.logs('merged affiliate recomputed').map((r) => r['nodeId']);
+    const memberLogs = () => hh.logs('member recomputed').map((r) => r['nodename']);
+    const mergedBefore = mergedLogs().length;
+    const membersBefore = memberLogs().length;
+    const writesBefore = await writesOf(h.rt, 'merge.AffiliateMergeController');
+
     await putRaw(h, 'service/n7', { ...serviceW1, nodeId: 'n7', nodename: 'node-7', addresses: ['192.168.3.77'] });
-    await until(h, async () =>
-      expect((await getSpec<AffiliateSpec>(h!, mergedPtr('n7'))).addresses).toEqual(['10.0.0.7', '192.168.3.77']),
-    );
-    expect((await writesOf(h.rt, 'merge.AffiliateMergeController')) - before).toBe(1);
+    await until(h, async () => expect((await getSpec<MemberSpec>(h!, memberPtr('node-7'))).addresses).toEqual(['10.0.0.7', '192.168.3.77']));
+    expect(await writesOf(h.rt, 'merge.AffiliateMergeController')).toBe(writesBefore + 1);
+    // A second change as a barrier: jobs run one at a time, so anything the first change still had
+    // queued would be logged before the second change's recompute.
+    await putRaw(h, 'service/n8', { ...serviceW1, nodeId: 'n8', nodename: 'node-8', addresses: ['192.168.3.88'] });
+    await until(h, async () => expect((await getSpec<MemberSpec>(h!, memberPtr('node-8'))).addresses).toEqual(['10.0.0.8', '192.168.3.88']));
+    expect(mergedLogs().slice(mergedBefore)).toEqual(['n7', 'n8']);
+    expect(memberLogs().slice(membersBefore)).toEqual(['node-7', 'node-8']);
   });
 });
 
