@@ -32,6 +32,8 @@ export interface ClusterHandlersOptions {
   readonly rateLimiter: RateLimiter | undefined;
   /** `host:port` sent in every Hello (spec §3.1 step 4); undefined: none. */
   readonly redirectEndpoint: string | undefined;
+  /** Aborted when the server stops: calls waiting for a rate-limit token end with Unavailable. */
+  readonly shutdown: AbortSignal;
 }
 
 type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
@@ -48,6 +50,8 @@ export interface ActiveWatches {
   /** Affiliate changes recorded but not yet sent, over all Watches. */
   pending(): number;
 }
+
+const CANCELLED: GrpcStatus = { code: status.CANCELLED, details: 'call cancelled by the client' };
 
 function headerOf(metadata: Metadata): (name: string) => string | undefined {
   return (name) => {
@@ -80,13 +84,17 @@ export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: Cl
     if (o.rateLimiter === undefined) return;
     const ip = clientIpOf(call);
     if (ip === undefined) return;
+    if (o.shutdown.aborted) throw new DiscoveryError('shutting-down');
     const cancelled = new AbortController();
     const onCancel = (): void => cancelled.abort(new Error('call cancelled while rate limited'));
+    const onShutdown = (): void => cancelled.abort(new DiscoveryError('shutting-down'));
     call.once('cancelled', onCancel);
+    o.shutdown.addEventListener('abort', onShutdown, { once: true });
     try {
       await o.rateLimiter.acquire(ipBytesToString(ip), deadlineOf(call), cancelled.signal);
     } finally {
       call.removeListener('cancelled', onCancel);
+      o.shutdown.removeEventListener('abort', onShutdown);
     }
   };
 
@@ -104,11 +112,13 @@ export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: Cl
             callback(null, res);
           },
           (e: unknown) => {
-            const s = toStatus(method, e);
+            // A call cancelled while it waited for a token is nobody's error: no log, nobody to answer.
+            const s = call.cancelled ? CANCELLED : toStatus(method, e);
             m.handled(s.code);
             callback(s as ServerErrorResponse);
           },
-        );
+        )
+        .catch((e: unknown) => o.logger.error({ err: e, method }, 'unexpected error answering a request'));
     };
   };
 
@@ -161,6 +171,11 @@ export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: Cl
             m.handled(status.CANCELLED);
             return;
           }
+          if (o.shutdown.aborted) {
+            // Watches were already ended for shutdown; one registered now would hold the server open.
+            fail(toStatus('Watch', new DiscoveryError('shutting-down')));
+            return;
+          }
           try {
             validateClusterId(call.request.clusterId);
           } catch (e) {
@@ -193,8 +208,11 @@ export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: Cl
           });
           sender.start(o.store.subscribe(call.request.clusterId, sender));
         },
-        (e: unknown) => fail(toStatus('Watch', e)),
-      );
+        (e: unknown) => fail(call.cancelled ? CANCELLED : toStatus('Watch', e)),
+      ).catch((e: unknown) => {
+        // A bug in the handler above: answer Internal rather than leave an unhandled rejection.
+        fail(toStatus('Watch', e));
+      });
     },
   };
 

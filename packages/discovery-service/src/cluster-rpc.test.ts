@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DiscoveryService, type DiscoveryServiceOptions } from './index.ts';
+import { DiscoveryService, IntervalError, type DiscoveryServiceOptions } from './index.ts';
 import { TestClient, statusOf } from './test-harness.ts';
 
 const hex = (b: Uint8Array | undefined): string => Buffer.from(b ?? []).toString('hex');
@@ -74,6 +74,47 @@ describe('Hello', () => {
   });
 });
 
+describe('cluster ID limit on every RPC', () => {
+  const call = (client: TestClient, method: string, clusterId: string): Promise<unknown> => {
+    switch (method) {
+      case 'Hello':
+        return client.hello({ clusterId });
+      case 'AffiliateUpdate':
+        return client.update({ clusterId, affiliateId: 'a', ttlMs: 60_000 });
+      case 'AffiliateDelete':
+        return client.delete({ clusterId, affiliateId: 'a' });
+      case 'List':
+        return client.list(clusterId);
+      default: {
+        const w = client.watch(clusterId);
+        return w.next().then(
+          () => w.cancel(),
+          async () => {
+            const s = await w.ended;
+            throw Object.assign(new Error(s.details), s);
+          },
+        );
+      }
+    }
+  };
+  it.each(['Hello', 'AffiliateUpdate', 'AffiliateDelete', 'List', 'Watch'])('%s: 1..256 bytes of UTF-8, else InvalidArgument', async (method) => {
+    const { client } = await setup();
+    expect(await statusOf(call(client, method, ''))).toEqual({ code: status.INVALID_ARGUMENT, details: "cluster ID can't be empty" });
+    // 'é' is 2 bytes: 129 of them are 258 bytes, though only 129 characters.
+    expect(await statusOf(call(client, method, 'é'.repeat(129)))).toEqual({ code: status.INVALID_ARGUMENT, details: 'cluster ID is too long' });
+    expect(await statusOf(call(client, method, 'x'.repeat(257)))).toEqual({ code: status.INVALID_ARGUMENT, details: 'cluster ID is too long' });
+    expect(await statusOf(call(client, method, 'é'.repeat(128)))).toEqual({ code: status.OK, details: 'OK' });
+    expect(await statusOf(call(client, method, 'x'))).toEqual({ code: status.OK, details: 'OK' });
+  });
+
+  it('AffiliateDelete: affiliate ID 1..256 bytes, else InvalidArgument', async () => {
+    const { client } = await setup();
+    expect(await statusOf(client.delete({ clusterId: 'c', affiliateId: '' }))).toEqual({ code: status.INVALID_ARGUMENT, details: "affiliate ID can't be empty" });
+    expect(await statusOf(client.delete({ clusterId: 'c', affiliateId: 'é'.repeat(129) }))).toEqual({ code: status.INVALID_ARGUMENT, details: 'affiliate ID is too long' });
+    await client.delete({ clusterId: 'c', affiliateId: 'é'.repeat(128) });
+  });
+});
+
 describe('AffiliateUpdate limits', () => {
   const cases: [string, Parameters<TestClient['update']>[0], number, string][] = [
     ['empty cluster ID', { clusterId: '', affiliateId: 'a' }, status.INVALID_ARGUMENT, "cluster ID can't be empty"],
@@ -85,6 +126,11 @@ describe('AffiliateUpdate limits', () => {
     ['TTL 30 min + 1 ns', { clusterId: 'c', affiliateId: 'a', ttlNanos: 30n * 60n * 1_000_000_000n + 1n }, status.INVALID_ARGUMENT, 'ttl is too large'],
     // Validation order: cluster ID first, even when everything else is wrong too.
     ['everything wrong', { clusterId: '', affiliateId: '', affiliateData: Buffer.alloc(3000) }, status.INVALID_ARGUMENT, "cluster ID can't be empty"],
+    // ...then affiliate ID, data size, each endpoint, TTL (spec §3.2 step 1).
+    ['affiliate ID before data', { clusterId: 'c', affiliateId: '', affiliateData: Buffer.alloc(3000), affiliateEndpoints: [Buffer.alloc(33)], ttlNanos: 1n << 60n }, status.INVALID_ARGUMENT, "affiliate ID can't be empty"],
+    ['data before endpoints', { clusterId: 'c', affiliateId: 'a', affiliateData: Buffer.alloc(2049), affiliateEndpoints: [Buffer.alloc(33)], ttlNanos: 1n << 60n }, status.INVALID_ARGUMENT, 'affiliate data is too big'],
+    ['endpoints before TTL', { clusterId: 'c', affiliateId: 'a', affiliateEndpoints: [Buffer.alloc(1), Buffer.alloc(33)], ttlNanos: 1n << 60n }, status.INVALID_ARGUMENT, 'affiliate endpoint is too big'],
+    ['a bad endpoint among good ones', { clusterId: 'c', affiliateId: 'a', affiliateEndpoints: [Buffer.alloc(32), Buffer.alloc(33), Buffer.alloc(2)] }, status.INVALID_ARGUMENT, 'affiliate endpoint is too big'],
   ];
   it.each(cases)('refuses %s', async (_name, input, code, details) => {
     const { svc, client } = await setup();
@@ -94,7 +140,10 @@ describe('AffiliateUpdate limits', () => {
 
   it('accepts the limits themselves, and a missing, zero or negative TTL', async () => {
     const { client } = await setup();
-    await client.update({ clusterId: 'c'.repeat(256), affiliateId: 'a'.repeat(256), affiliateData: Buffer.alloc(2048, 1), affiliateEndpoints: [Buffer.alloc(32, 1)], ttlNanos: 30n * 60n * 1_000_000_000n });
+    // The largest valid request: every field at its limit at once.
+    const full = Array.from({ length: 64 }, (_, i) => Buffer.alloc(32, i));
+    await client.update({ clusterId: 'c'.repeat(256), affiliateId: 'a'.repeat(256), affiliateData: Buffer.alloc(2048, 1), affiliateEndpoints: full, ttlNanos: 30n * 60n * 1_000_000_000n });
+    expect((await client.list('c'.repeat(256))).affiliates[0]?.endpoints).toEqual(full);
     await client.update({ clusterId: 'c', affiliateId: 'no-ttl' });
     await client.update({ clusterId: 'c', affiliateId: 'zero', ttlMs: 0 });
     await client.update({ clusterId: 'c', affiliateId: 'negative', ttlMs: -5000 });
@@ -281,5 +330,95 @@ describe('rate limit', () => {
     expect((await statusOf(client.update({ clusterId: 'c', affiliateId: 'x' }, a))).code).toBe(status.RESOURCE_EXHAUSTED);
     expect((await client.watch('c', a).ended).code).toBe(status.RESOURCE_EXHAUSTED);
     await client.hello({ clusterId: 'c' }, b);
+  });
+});
+
+describe('garbage collection (fake clock)', () => {
+  it('sends a full update when only endpoints expire (R1), a delete when all is gone, then drops the cluster', async () => {
+    let now = 1_000_000;
+    const { svc, client } = await setup({ now: () => now });
+    await client.update({ clusterId: 'c', affiliateId: 'a', affiliateData: buf('d'), affiliateEndpoints: [buf('own')], ttlMs: 60_000 });
+    // A peer reports another endpoint of `a` with a longer TTL: it keeps `a` alive.
+    await client.update({ clusterId: 'c', affiliateId: 'a', affiliateEndpoints: [buf('seen')], ttlMs: 300_000 });
+    const w = client.watch('c');
+    expect((await w.next()).affiliates.map((a) => a.endpoints.map(String))).toEqual([['own', 'seen']]);
+
+    now += 60_000; // `own` and the data's touch expiry are due (expiry ≤ now)
+    expect(svc.runGc()).toEqual({ affiliates: 0, clusters: 0 });
+    const update = await w.next();
+    expect(update.deleted).toBe(false);
+    expect(update.affiliates.map((a) => [a.id, String(a.data), a.endpoints.map(String)])).toEqual([['a', 'd', ['seen']]]);
+
+    now += 240_000;
+    expect(svc.runGc()).toEqual({ affiliates: 1, clusters: 0 }); // still watched: the cluster stays
+    const del = await w.next();
+    expect(del.deleted).toBe(true);
+    expect(del.affiliates.map((a) => a.id)).toEqual(['a']);
+
+    w.cancel();
+    await expect.poll(() => svc.stats().subscriptions).toBe(0);
+    expect(svc.runGc()).toEqual({ affiliates: 0, clusters: 1 });
+    expect(svc.stats().clusters).toBe(0);
+    const text = await svc.metrics.registry.metrics();
+    expect(text).toContain('discovery_state_gc_runs_total 4'); // one at start, three here
+    expect(text).toContain('discovery_state_gc_affiliates_total 1');
+    expect(text).toContain('discovery_state_gc_clusters_total 1');
+  });
+
+  it('expires an affiliate with a zero TTL at the next GC, and keeps one whose data was refreshed', async () => {
+    let now = 1_000_000;
+    const { svc, client } = await setup({ now: () => now });
+    await client.update({ clusterId: 'c', affiliateId: 'zero', affiliateData: buf('z'), ttlMs: 0 });
+    await client.update({ clusterId: 'c', affiliateId: 'live', affiliateData: buf('l'), ttlMs: 10_000 });
+    now += 5000;
+    await client.update({ clusterId: 'c', affiliateId: 'live', affiliateData: buf('l'), ttlMs: 10_000 });
+    now += 6000;
+    svc.runGc();
+    expect((await client.list('c')).affiliates.map((a) => a.id)).toEqual(['live']);
+  });
+});
+
+describe('expiry rules of AffiliateUpdate (fake clock)', () => {
+  it('a data update sets the touch expiry (it may shorten); a data-less one only extends it', async () => {
+    let now = 1_000_000;
+    const { svc, client } = await setup({ now: () => now });
+    await client.update({ clusterId: 'c', affiliateId: 'shortened', affiliateData: buf('d'), ttlMs: 60_000 });
+    await client.update({ clusterId: 'c', affiliateId: 'shortened', affiliateData: buf('d2'), ttlMs: 10_000 });
+    await client.update({ clusterId: 'c', affiliateId: 'kept', affiliateData: buf('d'), ttlMs: 60_000 });
+    await client.update({ clusterId: 'c', affiliateId: 'kept', ttlMs: 10_000 });
+    await client.update({ clusterId: 'c', affiliateId: 'kept', affiliateData: Buffer.alloc(0), ttlMs: 10_000 });
+    now += 10_000;
+    svc.runGc();
+    expect((await client.list('c')).affiliates.map((a) => a.id)).toEqual(['kept']);
+    now += 50_000;
+    svc.runGc();
+    expect((await client.list('c')).affiliates).toEqual([]);
+  });
+
+  it('an endpoint sent again keeps the longer of its two expiries', async () => {
+    let now = 1_000_000;
+    const { svc, client } = await setup({ now: () => now });
+    await client.update({ clusterId: 'c', affiliateId: 'a', affiliateEndpoints: [buf('e')], ttlMs: 60_000 });
+    await client.update({ clusterId: 'c', affiliateId: 'a', affiliateEndpoints: [buf('e')], ttlMs: 1000 });
+    now += 30_000;
+    svc.runGc();
+    expect((await client.list('c')).affiliates.map((a) => a.endpoints.map(String))).toEqual([['e']]);
+  });
+});
+
+describe('hostile input', () => {
+  it('bounds the client_version label values of the Hello counter', async () => {
+    const { svc, client } = await setup();
+    await Promise.all(Array.from({ length: 300 }, (_, i) => client.hello({ clusterId: 'c', clientVersion: `v${i}.0.0` })));
+    const text = await svc.metrics.registry.getSingleMetricAsString('discovery_server_hello_requests_total');
+    const series = text.split('\n').filter((l) => l.startsWith('discovery_server_hello_requests_total{'));
+    expect(series).toHaveLength(256); // `unknown` and 255 versions
+    const unknown = series.find((l) => l.includes('client_version="unknown"'));
+    expect(unknown).toBe('discovery_server_hello_requests_total{client_version="unknown"} 45');
+  });
+
+  it('refuses intervals that would make a busy loop', () => {
+    expect(() => new DiscoveryService({ gcIntervalMs: 0 })).toThrow(IntervalError);
+    expect(() => new DiscoveryService({ snapshots: { path: '/nonexistent/s', intervalMs: 2 ** 31 } })).toThrow(/snapshot interval must be between 1 ms/);
   });
 });

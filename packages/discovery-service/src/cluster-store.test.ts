@@ -90,3 +90,15 @@ describe('ClusterStore GC', () => {
     expect(sub.lookup('b')?.data.toString()).toBe('2');
   });
 });
+
+describe('ID order', () => {
+  it('sorts by UTF-8 bytes, as Go does, not by UTF-16 code units', () => {
+    const store = new ClusterStore();
+    const ids = ['b', 'a', '\u{1F600}', '\uFF01', 'é', 'ab', 'A'];
+    for (const id of ids) store.update('c', { affiliateId: id, data: b('d'), endpoints: [], ttlMs: 60_000 });
+    const expected = [...ids].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    expect(expected.slice(-2)).toEqual(['\uFF01', '\u{1F600}']); // UTF-16 order would swap these two
+    expect(store.list('c').map((a) => a.id)).toEqual(expected);
+    expect(store.subscribe('c', recorder()).snapshot.map((a) => a.id)).toEqual(expected);
+  });
+});

@@ -80,15 +80,32 @@ function record(a: StoredAffiliate): AffiliateRecord {
   return { ...view(a), touchExpiry: a.touchExpiry, endpointExpiries: a.endpoints.map((e) => e.expiry) };
 }
 
-function byId(a: { id: string }, b: { id: string }): number {
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+/**
+ * Orders IDs by their UTF-8 bytes, as Go sorts strings. JavaScript's `<` compares UTF-16 code units,
+ * which puts characters past U+FFFF (surrogate pairs) before U+E000..U+FFFF; UTF-8 puts them after.
+ */
+function compareIds(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xSurrogate = x >= 0xd800 && x <= 0xdfff;
+    const ySurrogate = y >= 0xd800 && y <= 0xdfff;
+    if (xSurrogate && y >= 0xe000) return 1;
+    if (ySurrogate && x >= 0xe000) return -1;
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
-function findBlob(list: readonly { blob: Buffer }[], blob: Uint8Array): number {
-  for (let i = 0; i < list.length; i++) {
-    if (list[i]!.blob.equals(blob)) return i;
-  }
-  return -1;
+function byId(a: { id: string }, b: { id: string }): number {
+  return compareIds(a.id, b.id);
+}
+
+/** A string equal for byte-equal blobs (one char per byte), to index endpoints by their bytes. */
+function blobKey(blob: Uint8Array): string {
+  return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString('latin1');
 }
 
 /**
@@ -111,15 +128,23 @@ export class ClusterStore {
     if (existing === undefined && (existingCluster?.affiliates.size ?? 0) >= MAX_AFFILIATES_PER_CLUSTER) {
       throw new DiscoveryError('too-many-affiliates');
     }
-    const stored = existing?.endpoints ?? [];
-    // Count byte-distinct new blobs, stopping as soon as the limit is passed: a request may carry
-    // thousands of blobs and must not cost more than the limit allows.
-    const fresh = new Set<string>();
+    // Blobs are compared by bytes through a key map: a request may repeat one blob a million times
+    // (4 MB of empty blobs), and each must cost O(1), not a scan of the stored list.
+    const stored = new Map<string, StoredEndpoint>();
+    for (const e of existing?.endpoints ?? []) stored.set(blobKey(e.blob), e);
+    const submitted = new Map<string, Uint8Array>();
+    const refreshed = new Set<StoredEndpoint>();
     for (const blob of u.endpoints) {
-      if (findBlob(stored, blob) >= 0) continue;
-      fresh.add(Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString('latin1'));
+      const k = blobKey(blob);
+      const old = stored.get(k);
+      if (old !== undefined) {
+        refreshed.add(old);
+        continue;
+      }
+      if (submitted.has(k)) continue;
+      submitted.set(k, blob);
       // Nothing changes on refusal (the Go server keeps a partial merge; spec §3.2 step 4).
-      if (stored.length + fresh.size > MAX_ENDPOINTS_PER_AFFILIATE) throw new DiscoveryError('too-many-endpoints');
+      if (stored.size + submitted.size > MAX_ENDPOINTS_PER_AFFILIATE) throw new DiscoveryError('too-many-endpoints');
     }
 
     const cluster = existingCluster ?? this.#createCluster(clusterId);
@@ -140,15 +165,11 @@ export class ClusterStore {
     } else {
       affiliate.touchExpiry = Math.max(affiliate.touchExpiry, exp);
     }
-    for (const blob of u.endpoints) {
-      const i = findBlob(affiliate.endpoints, blob);
-      if (i >= 0) {
-        const e = affiliate.endpoints[i]!;
-        e.expiry = Math.max(e.expiry, exp);
-      } else {
-        affiliate.endpoints.push({ blob: Buffer.from(blob), expiry: exp });
-        changed = true;
-      }
+    for (const e of refreshed) e.expiry = Math.max(e.expiry, exp);
+    for (const blob of submitted.values()) {
+      // Appended in arrival order (first occurrence); a copy, never the request's receive buffer.
+      affiliate.endpoints.push({ blob: Buffer.from(blob), expiry: exp });
+      changed = true;
     }
     if (changed) this.#broadcast(cluster, u.affiliateId, 'update');
     return changed;
@@ -242,13 +263,17 @@ export class ClusterStore {
     if ((existing?.affiliates.size ?? 0) >= MAX_AFFILIATES_PER_CLUSTER || a.endpoints.length > MAX_ENDPOINTS_PER_AFFILIATE) {
       return false;
     }
-    const cluster = existing ?? this.#createCluster(clusterId);
-    cluster.affiliates.set(a.id, {
-      id: a.id,
-      data: Buffer.from(a.data),
-      touchExpiry: a.touchExpiry,
-      endpoints: a.endpoints.map((blob, i) => ({ blob: Buffer.from(blob), expiry: a.endpointExpiries[i] ?? a.touchExpiry })),
+    // A file may repeat a blob; the store holds each blob once (merges rely on it), the longest expiry kept.
+    const endpoints = new Map<string, StoredEndpoint>();
+    a.endpoints.forEach((blob, i) => {
+      const expiry = a.endpointExpiries[i] ?? a.touchExpiry;
+      const k = blobKey(blob);
+      const e = endpoints.get(k);
+      if (e === undefined) endpoints.set(k, { blob: Buffer.from(blob), expiry });
+      else e.expiry = Math.max(e.expiry, expiry);
     });
+    const cluster = existing ?? this.#createCluster(clusterId);
+    cluster.affiliates.set(a.id, { id: a.id, data: Buffer.from(a.data), touchExpiry: a.touchExpiry, endpoints: [...endpoints.values()] });
     return true;
   }
 

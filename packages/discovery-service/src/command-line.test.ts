@@ -35,6 +35,9 @@ describe('discovery-service command line', () => {
   it('refuses a certificate without a key, bad durations and unknown flags', () => {
     expect(() => parseCommandLine(['--certificate-path', 'c.pem'], quiet())).toThrow(/together/);
     expect(() => parseCommandLine(['--gc-interval', '5 minutes'], quiet())).toThrow(/invalid duration/);
+    // A zero interval would be a busy loop; past ~24 days Node timers fire at once.
+    expect(() => parseCommandLine(['--gc-interval', '0s'], quiet())).toThrow(/between 1ms and 596h/);
+    expect(() => parseCommandLine(['--snapshot-interval', '1000h'], quiet())).toThrow(/between 1ms and 596h/);
     expect(() => parseCommandLine(['--nope'], quiet())).toThrow(/unknown option/);
   });
 });

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { DiscoveryServiceOptions } from './discovery-service.ts';
 import { parseGoDuration } from './duration.ts';
+import { MAX_TIMER_MS } from './interval-error.ts';
 
 function bool(value: string | undefined): boolean {
   if (value === undefined || value === '' || value === 'true' || value === '1') return true;
@@ -9,11 +10,15 @@ function bool(value: string | undefined): boolean {
 }
 
 function duration(value: string): number {
+  let ms: number;
   try {
-    return parseGoDuration(value);
+    ms = parseGoDuration(value);
   } catch (e) {
     throw new InvalidArgumentError((e as Error).message);
   }
+  // A zero interval would run GC or snapshots in a busy loop; past ~24 days Node timers fire at once.
+  if (!(ms >= 1 && ms <= MAX_TIMER_MS)) throw new InvalidArgumentError(`"${value}" must be between 1ms and 596h`);
+  return ms;
 }
 
 interface Flags {

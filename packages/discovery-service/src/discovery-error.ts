@@ -12,7 +12,8 @@ export type DiscoveryErrorCode =
   | 'too-many-affiliates'
   | 'too-many-endpoints'
   | 'rate-limited'
-  | 'lost-update';
+  | 'lost-update'
+  | 'shutting-down';
 
 const grpcCodes: Record<DiscoveryErrorCode, status> = {
   'cluster-id-empty': status.INVALID_ARGUMENT,
@@ -26,6 +27,7 @@ const grpcCodes: Record<DiscoveryErrorCode, status> = {
   'too-many-endpoints': status.RESOURCE_EXHAUSTED,
   'rate-limited': status.RESOURCE_EXHAUSTED,
   'lost-update': status.ABORTED,
+  'shutting-down': status.UNAVAILABLE,
 };
 
 // The messages are those of the Go server (spec §2): clients and operators match on them.
@@ -41,6 +43,8 @@ const messages: Record<DiscoveryErrorCode, string> = {
   'too-many-endpoints': 'too many endpoints in the affiliate',
   'rate-limited': 'rate limit exceeds request timeout',
   'lost-update': 'subscription canceled: lost update',
+  // Calls still waiting for a rate-limit token when the server stops; clients retry elsewhere.
+  'shutting-down': 'server is shutting down',
 };
 
 /** A request refused by a rule of the protocol; `grpcCode` is the status the caller receives. */

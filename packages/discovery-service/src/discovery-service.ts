@@ -1,5 +1,6 @@
 import { StrictClusterService } from '@cosi-ts/discovery-api';
 import { Server, ServerCredentials, experimental, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +10,8 @@ import { Registry } from 'prom-client';
 import { createClusterHandlers, type ActiveWatches } from './cluster-handlers.ts';
 import { ClusterStore, type GcResult, type StoreStats } from './cluster-store.ts';
 import { createLandingHandler, createMetricsHandler } from './http-pages.ts';
+import { checkInterval } from './interval-error.ts';
+import { MAX_REQUEST_BYTES } from './limits.ts';
 import { formatHostPort, parseListenAddress } from './listen-address.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { ServiceMetrics } from './service-metrics.ts';
@@ -43,8 +46,8 @@ export interface DiscoveryServiceOptions {
   readonly snapshots?: SnapshotOptions;
   readonly trustXRealIp?: boolean;
   readonly trustFirstXForwardedFor?: boolean;
-  /** Per client IP. Default 15/s, burst 60; `false` disables. */
-  readonly rateLimit?: { ratePerSecond?: number; burst?: number } | false;
+  /** Per client IP. Default 15/s, burst 60, at most 1024 calls waiting per IP; `false` disables. */
+  readonly rateLimit?: { ratePerSecond?: number; burst?: number; maxWaiting?: number } | false;
   /** Default: silent. */
   readonly logger?: Logger;
   /** Default: a private registry, with prom-client's process/nodejs default metrics. */
@@ -66,14 +69,18 @@ const SERVER_OPTIONS = {
   'grpc.keepalive_time_ms': 120_000,
   'grpc.keepalive_timeout_ms': 20_000,
   'grpc.max_send_message_length': -1,
+  'grpc.max_receive_message_length': MAX_REQUEST_BYTES,
 } as const;
 
-function listen(server: HttpServer, addr: string): Promise<string> {
+function listen(server: HttpServer, addr: string, logger: Logger): Promise<string> {
   const { host, port } = parseListenAddress(addr);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.removeListener('error', reject);
+      // A failed accept (EMFILE under a connection flood) is emitted on the server: without a
+      // listener it would crash the process.
+      server.on('error', (err) => logger.error({ err, addr }, 'HTTP listener error'));
       const a = server.address() as AddressInfo;
       resolve(formatHostPort(a.address, a.port));
     });
@@ -105,6 +112,8 @@ export class DiscoveryService {
   #tls: ReloadingCertificateProvider | undefined;
   #snapshots: SnapshotStorage | undefined;
   #timers: NodeJS.Timeout[] = [];
+  readonly #shutdown = new AbortController();
+  #starting: Promise<void> = Promise.resolve();
   #address: string | undefined;
   #landingAddress: string | undefined;
   #metricsAddress: string | undefined;
@@ -114,7 +123,13 @@ export class DiscoveryService {
     if ((options.certificatePath === undefined || options.certificatePath === '') !== (options.keyPath === undefined || options.keyPath === '')) {
       throw new TlsConfigError('TLS needs both a certificate path and a key path, or neither');
     }
+    checkInterval('gc interval', options.gcIntervalMs ?? 60_000);
+    if (options.snapshots !== undefined) checkInterval('snapshot interval', options.snapshots.intervalMs ?? 10 * 60_000);
+    checkInterval('shutdown grace', options.shutdownGraceMs ?? 5000, 0);
+    checkInterval('TLS poll interval', options.tlsPollIntervalMs ?? 2000);
     this.#o = options;
+    // Every call waiting for a rate-limit token listens for shutdown: no "possible leak" warning at 11.
+    setMaxListeners(0, this.#shutdown.signal);
     this.#logger = options.logger ?? pino({ level: 'silent' });
     this.#now = options.now ?? Date.now;
     this.store = new ClusterStore({ now: this.#now });
@@ -139,6 +154,15 @@ export class DiscoveryService {
   async start(): Promise<string> {
     if (this.#state !== 'new') throw new Error(`DiscoveryService.start: already ${this.#state}`);
     this.#state = 'starting';
+    const started = this.#startOrRelease();
+    this.#starting = started.then(
+      () => undefined,
+      () => undefined,
+    );
+    return started;
+  }
+
+  async #startOrRelease(): Promise<string> {
     try {
       return await this.#start();
     } catch (e) {
@@ -166,6 +190,7 @@ export class DiscoveryService {
       clientIp: { trustXRealIp: o.trustXRealIp ?? false, trustFirstXForwardedFor: o.trustFirstXForwardedFor ?? false },
       rateLimiter,
       redirectEndpoint: o.redirectEndpoint === undefined || o.redirectEndpoint === '' ? undefined : o.redirectEndpoint,
+      shutdown: this.#shutdown.signal,
     });
     this.#watches = watches;
 
@@ -192,11 +217,11 @@ export class DiscoveryService {
 
     if (o.landingAddr !== undefined && o.landingAddr !== '') {
       this.#landing = createServer(createLandingHandler(this.store, this.#now));
-      this.#landingAddress = await listen(this.#landing, o.landingAddr);
+      this.#landingAddress = await listen(this.#landing, o.landingAddr, this.#logger);
     }
     if (o.metricsAddr !== undefined && o.metricsAddr !== '') {
       this.#metricsServer = createServer(createMetricsHandler(this.metrics.registry));
-      this.#metricsAddress = await listen(this.#metricsServer, o.metricsAddr);
+      this.#metricsAddress = await listen(this.#metricsServer, o.metricsAddr, this.#logger);
     }
 
     this.runGc();
@@ -245,6 +270,8 @@ export class DiscoveryService {
    * final snapshot (10 s limit). Idempotent.
    */
   async stop(): Promise<void> {
+    // A stop during start waits for the start to finish, so nothing it binds afterwards is left open.
+    if (this.#state === 'starting') await this.#starting;
     if (this.#state === 'stopped' || this.#state === 'stopping') return;
     this.#state = 'stopping';
     for (const t of this.#timers) clearInterval(t);
@@ -252,6 +279,7 @@ export class DiscoveryService {
     const server = this.#server;
     if (server !== undefined) {
       const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      this.#shutdown.abort();
       this.#watches?.endAll();
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<'timeout'>((resolve) => {
@@ -279,6 +307,7 @@ export class DiscoveryService {
   }
 
   async #release(): Promise<void> {
+    this.#shutdown.abort();
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
     this.#server?.forceShutdown();

@@ -227,9 +227,15 @@ describe('garbage requests', () => {
 
     const wrongType = Buffer.from(WatchResponseFns.encode({ affiliates: [{ id: 'x', data: Buffer.from([0xff]), endpoints: [Buffer.alloc(40)] }], deleted: true }).finish());
     const invalidUtf8 = Buffer.from([0x0a, 0x03, 0xc3, 0x28, 0xff, 0x12, 0x01, 0x61]);
-    const hugeId = Buffer.from(AffiliateUpdateRequest.encode({ clusterId: 'c'.repeat(3_000_000), affiliateId: 'a', affiliateEndpoints: [], ttl: undefined }).finish());
-    const tooBig = Buffer.from(AffiliateUpdateRequest.encode({ clusterId: 'c', affiliateId: 'a', affiliateData: Buffer.alloc(5 * 1024 * 1024), affiliateEndpoints: [], ttl: undefined }).finish());
-    const manyEndpoints = Buffer.from(AffiliateUpdateRequest.encode({ clusterId: 'c', affiliateId: 'a', affiliateEndpoints: Array.from({ length: 50_000 }, (_, i) => Buffer.from(`${i}`)), ttl: undefined }).finish());
+    const update = (r: Partial<AffiliateUpdateRequest>): Buffer =>
+      Buffer.from(AffiliateUpdateRequest.encode({ clusterId: 'c', affiliateId: 'a', affiliateEndpoints: [], ttl: undefined, ...r }).finish());
+    const longId = update({ clusterId: 'c'.repeat(20_000) });
+    const hugeId = update({ clusterId: 'c'.repeat(3_000_000) });
+    const tooBig = update({ affiliateData: Buffer.alloc(5 * 1024 * 1024) });
+    const overRequestLimit = update({ affiliateEndpoints: Array.from({ length: 20_000 }, () => Buffer.alloc(0)) }); // 40 KB
+    const manyEndpoints = update({ affiliateEndpoints: Array.from({ length: 3000 }, (_, i) => Buffer.from(`${i}`)) });
+    // The same blob 10,000 times: one endpoint after dedup, however often it is repeated.
+    const repeated = update({ affiliateId: 'rep', affiliateEndpoints: Array.from({ length: 10_000 }, () => Buffer.alloc(0)) });
     const hugeTtl = Buffer.from(AffiliateUpdateRequest.encode({ clusterId: 'c', affiliateId: 'a', affiliateEndpoints: [], ttl: { seconds: 9_223_372_036_854_775_807n, nanos: -1 } }).finish());
     const negativeTtl = Buffer.from(AffiliateUpdateRequest.encode({ clusterId: 'c', affiliateId: 'neg', affiliateEndpoints: [], ttl: { seconds: -9_223_372_036_854_775_808n, nanos: -999_999_999 } }).finish());
     const truncated = hugeTtl.subarray(0, hugeTtl.length - 3);
@@ -238,16 +244,23 @@ describe('garbage requests', () => {
       expect(await send(raw, method, wrongType), `${method} wrong type`).not.toBe(status.DEADLINE_EXCEEDED);
       expect(await send(raw, method, invalidUtf8), `${method} invalid UTF-8`).toBe(status.INTERNAL);
     }
-    expect(await send(raw, 'AffiliateUpdate', hugeId)).toBe(status.INVALID_ARGUMENT);
+    expect(await send(raw, 'AffiliateUpdate', longId)).toBe(status.INVALID_ARGUMENT);
+    // Requests over 32 KiB are refused by the transport before they are decoded.
+    expect(await send(raw, 'AffiliateUpdate', hugeId)).toBe(status.RESOURCE_EXHAUSTED);
     expect(await send(raw, 'AffiliateUpdate', tooBig)).toBe(status.RESOURCE_EXHAUSTED);
+    expect(await send(raw, 'AffiliateUpdate', overRequestLimit)).toBe(status.RESOURCE_EXHAUSTED);
     expect(await send(raw, 'AffiliateUpdate', manyEndpoints)).toBe(status.RESOURCE_EXHAUSTED);
+    expect(await send(raw, 'AffiliateUpdate', repeated)).toBe(status.OK);
     expect(await send(raw, 'AffiliateUpdate', hugeTtl)).toBe(status.INVALID_ARGUMENT);
     expect(await send(raw, 'AffiliateUpdate', negativeTtl)).toBe(status.OK);
     expect(await send(raw, 'AffiliateUpdate', truncated)).toBe(status.INTERNAL);
 
     // Still serving, with nothing half-applied.
     await client.hello({ clusterId: 'c' });
-    expect((await client.list('c')).affiliates.map((a) => a.id)).toEqual(['neg']);
+    expect((await client.list('c')).affiliates.map((a) => [a.id, a.endpoints.length])).toEqual([
+      ['neg', 0],
+      ['rep', 1],
+    ]);
     expect(codes.size).toBeGreaterThan(1);
   });
 });

@@ -50,9 +50,28 @@ describe('landing pages', () => {
   });
 });
 
+describe('landing pages over time (fake clock)', () => {
+  it('shows remaining TTLs and recomputes /stats at most hourly', async () => {
+    let now = 1_000_000;
+    const { client, landing } = await setup({ now: () => now });
+    await client.update({ clusterId: 'c', affiliateId: 'a', affiliateData: Buffer.from('d'), affiliateEndpoints: [Buffer.from([0xee])], ttlMs: 90_000 });
+    now += 30_000;
+    const html = await (await fetch(`${landing}/inspect?clusterID=c`)).text();
+    expect(html).toContain('<code>ee</code> (TTL 60 s)');
+    expect(html).toContain('<td>60 s</td>');
+
+    expect(await (await fetch(`${landing}/stats`)).json()).toEqual({ affiliates: 1 });
+    await client.update({ clusterId: 'c', affiliateId: 'b', ttlMs: 90_000 });
+    now += 59 * 60_000;
+    expect(await (await fetch(`${landing}/stats`)).json()).toEqual({ affiliates: 1 }); // cached
+    now += 60_000;
+    expect(await (await fetch(`${landing}/stats`)).json()).toEqual({ affiliates: 2 });
+  });
+});
+
 describe('metrics', () => {
   it('exposes the Go server names, gRPC metrics and Node process metrics', async () => {
-    const { client, metrics } = await setup();
+    const { svc, client, metrics } = await setup();
     await client.hello({ clusterId: 'c', clientVersion: 'v1.9.0' });
     await client.update({ clusterId: 'c', affiliateId: 'a', affiliateEndpoints: [Buffer.from('e')], ttlMs: 60_000 });
     await client.update({ clusterId: '', affiliateId: 'a' }).catch(() => undefined);
@@ -77,6 +96,9 @@ describe('metrics', () => {
     expect(text).toMatch(/^process_cpu_user_seconds_total/m);
     expect(text).toMatch(/^nodejs_heap_size_used_bytes/m);
     expect(text).not.toContain('discovery_storage_operations_total'); // snapshots off
+    // A single gauge read on its own is current, not left over from the last full scrape.
+    await client.update({ clusterId: 'c', affiliateId: 'b', ttlMs: 60_000 });
+    expect(await svc.metrics.registry.getSingleMetricAsString('discovery_state_affiliates')).toContain('discovery_state_affiliates 2');
     w.cancel();
   });
 });

@@ -7,6 +7,7 @@ export type { DiscoveryErrorCode } from './discovery-error.ts';
 export { SnapshotError, SnapshotKeyError, isSnapshotError } from './snapshot-error.ts';
 export type { SnapshotErrorCode } from './snapshot-error.ts';
 export { TlsConfigError } from './tls-certificate-provider.ts';
+export { IntervalError } from './interval-error.ts';
 export { parseGoDuration } from './duration.ts';
 export { normalizeClientVersion } from './version-label.ts';
 export {

@@ -52,3 +52,33 @@ describe('RateLimiter', () => {
     await next;
   });
 });
+
+describe('RateLimiter bounds', () => {
+  beforeEach(() => vi.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => vi.useRealTimers());
+
+  it('refuses at once a call without deadline when maxWaiting calls of its key already wait', async () => {
+    const rl = new RateLimiter({ burst: 1, ratePerSecond: 10, maxWaiting: 3 });
+    await rl.acquire('ip', Infinity);
+    const waiters = Array.from({ length: 3 }, () => rl.acquire('ip', Infinity));
+    const refused = await rl.acquire('ip', Infinity).catch((e: unknown) => e);
+    expect(isDiscoveryError(refused) && refused.code).toBe('rate-limited');
+    await rl.acquire('other', Infinity); // other keys are not affected
+    await vi.advanceTimersByTimeAsync(300);
+    await Promise.all(waiters);
+    // Served waiters leave the queue: one more may wait again.
+    const again = rl.acquire('ip', Infinity);
+    await vi.advanceTimersByTimeAsync(100);
+    await again;
+  });
+
+  it('rejects at once, giving the token back, when the signal is already aborted', async () => {
+    const rl = new RateLimiter({ burst: 1, ratePerSecond: 1 });
+    await rl.acquire('ip', Infinity);
+    const err = await rl.acquire('ip', Infinity, AbortSignal.abort(new Error('before'))).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('before');
+    const next = rl.acquire('ip', Date.now() + 1500);
+    await vi.advanceTimersByTimeAsync(1000);
+    await next;
+  });
+});

@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { StoreStats } from './cluster-store.ts';
+import { MAX_CLIENT_VERSION_LABELS } from './limits.ts';
 
 export type GrpcType = 'unary' | 'server_stream';
 export type StorageOperation = 'save' | 'load';
@@ -41,6 +42,7 @@ export interface StorageOperationFigures {
 export class ServiceMetrics {
   readonly registry: Registry;
   readonly #hello: Counter<'client_version'>;
+  readonly #helloLabels = new Set<string>(['unknown']);
   readonly #gcRuns: Counter;
   readonly #gcClusters: Counter;
   readonly #gcAffiliates: Counter;
@@ -60,17 +62,25 @@ export class ServiceMetrics {
     this.#hello = new Counter({ name: 'discovery_server_hello_requests_total', help: 'Number of hello requests by client version.', labelNames: ['client_version'], registers });
     this.#hello.inc({ client_version: 'unknown' }, 0);
 
-    // Computed at scrape time from one pass over the store.
+    // Computed at scrape time from one pass over the store, shared by the four gauges of one scrape
+    // (a scrape collects them within one turn of the event loop) and never reused by a later one.
     let last: StoreStats | undefined;
+    const current = (): StoreStats => {
+      if (last === undefined) {
+        last = stats();
+        setImmediate(() => {
+          last = undefined;
+        }).unref();
+      }
+      return last;
+    };
     const gauge = (name: string, help: string, pick: (s: StoreStats) => number): void => {
       new Gauge({
         name,
         help,
         registers,
         collect() {
-          // The first gauge collected in a scrape recomputes; the others reuse that pass.
-          if (name === 'discovery_state_clusters' || last === undefined) last = stats();
-          this.set(pick(last));
+          this.set(pick(current()));
         },
       });
     };
@@ -112,7 +122,12 @@ export class ServiceMetrics {
   }
 
   hello(clientVersionLabel: string): void {
-    this.#hello.inc({ client_version: clientVersionLabel });
+    let label = clientVersionLabel;
+    if (!this.#helloLabels.has(label)) {
+      if (this.#helloLabels.size >= MAX_CLIENT_VERSION_LABELS) label = 'unknown';
+      else this.#helloLabels.add(label);
+    }
+    this.#hello.inc({ client_version: label });
   }
 
   gc(removed: { affiliates: number; clusters: number }): void {

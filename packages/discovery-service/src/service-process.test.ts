@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -29,10 +29,13 @@ afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
-function spawnService(args: string[]): Child {
+// The TypeScript source, not bin/discovery-service.js: the shim prefers dist/, which may be stale.
+const FROM_SOURCE = ['--conditions=@cosi-ts/source', '--import', 'tsx', 'src/bin/discovery-service.ts'];
+
+function spawnService(args: string[], entry: string[] = FROM_SOURCE): Child {
   const proc = spawn(
     process.execPath,
-    ['bin/discovery-service.js', '--addr', '127.0.0.1:0', '--landing-addr', '', '--metrics-addr', '', ...args],
+    [...entry, '--addr', '127.0.0.1:0', '--landing-addr', '', '--metrics-addr', '', ...args],
     { cwd: pkgDir, env: { ...process.env, LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   children.push(proc);
@@ -128,9 +131,34 @@ describe('discovery-service process', () => {
     expect(await second.exited).toBe(0);
   });
 
+  it('names a corrupt snapshot, puts it aside and starts from the previous one', async () => {
+    const snap = join(dir, 'corrupt', 'state.snapshot');
+    const first = spawnService(['--snapshot-path', snap, '--snapshot-interval', '200ms']);
+    const { addr } = await first.waitFor((l) => l.msg === 'discovery service started');
+    await publish(addr!, 4);
+    const afterPublish = first.lines.length;
+    await first.waitFor((l) => l.msg === 'snapshot saved' && first.lines.indexOf(l) >= afterPublish && l['affiliates'] === 4);
+    first.proc.kill('SIGTERM'); // the final save moves the periodic one to .prev
+    expect(await first.exited).toBe(0);
+    const bytes = readFileSync(snap);
+    bytes[bytes.length - 50]! ^= 0x01;
+    writeFileSync(snap, bytes);
+
+    const second = spawnService(['--snapshot-path', snap]);
+    const started = await second.waitFor((l) => l.msg === 'discovery service started');
+    expect(second.lines.find((l) => l.msg === 'snapshot not loaded')).toMatchObject({ level: 50, file: snap, cause: `snapshot ${snap}: checksum mismatch` });
+    expect(second.lines.find((l) => l.msg === 'snapshot loaded')).toMatchObject({ file: `${snap}.prev`, affiliates: 4 });
+    expect(readdirSync(dirname(snap)).some((f) => f.startsWith('state.snapshot.corrupt-'))).toBe(true);
+    expect(await listIds(started.addr!)).toEqual(expected(4));
+    second.proc.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
   it('refuses to start on bad flags or an invalid key, with a clear message', async () => {
-    const bad = spawnService(['--certificate-path', 'only-cert.pem']);
+    const bad = spawnService(['--certificate-path', 'only-cert.pem'], ['bin/discovery-service.js']); // the shim `npx` runs
     expect(await bad.exited).not.toBe(0);
+    const zero = spawnService(['--gc-interval', '0s']);
+    expect(await zero.exited).not.toBe(0);
     const keyFile = join(dir, 'bad.key');
     writeFileSync(keyFile, 'not a key\n');
     const badKey = spawnService(['--snapshot-path', join(dir, 'bk', 's'), '--snapshot-key-file', keyFile]);

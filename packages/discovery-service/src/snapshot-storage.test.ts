@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Snapshot, type SnapshotAffiliate } from '@cosi-ts/discovery-api';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -23,6 +24,7 @@ interface Logged {
   msg: string;
   cause?: string;
   file?: string;
+  dropped?: number;
 }
 
 function setup(key: Buffer, t: { now: number }): { store: ClusterStore; storage: SnapshotStorage; logs: Logged[]; metrics: ServiceMetrics } {
@@ -143,6 +145,19 @@ describe('snapshot key', () => {
     expect((await loadSnapshotKey(path, { createIfMissing: true, logger })).equals(key)).toBe(true);
   });
 
+  it('warns about a key readable by group or others, and still uses it', async () => {
+    const logs: Logged[] = [];
+    const capture = pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line) as Logged) });
+    const key = randomBytes(32);
+    writeFileSync(join(dir, 'open'), key, { mode: 0o644 });
+    expect((await loadSnapshotKey(join(dir, 'open'), { createIfMissing: false, logger: capture })).equals(key)).toBe(true);
+    expect(logs.find((l) => l.msg === 'snapshot key is readable by group or others')).toMatchObject({ level: 40 });
+    writeFileSync(join(dir, 'closed'), key, { mode: 0o600 });
+    logs.length = 0;
+    await loadSnapshotKey(join(dir, 'closed'), { createIfMissing: false, logger: capture });
+    expect(logs).toEqual([]);
+  });
+
   it('accepts base64 with a newline, refuses a missing explicit key or a wrong length', async () => {
     const key = randomBytes(32);
     writeFileSync(join(dir, 'b64'), `${key.toString('base64')}\n`, { mode: 0o600 });
@@ -150,5 +165,42 @@ describe('snapshot key', () => {
     await expect(loadSnapshotKey(join(dir, 'none'), { createIfMissing: false, logger })).rejects.toThrow(/cannot be read/);
     writeFileSync(join(dir, 'short'), 'c2hvcnQ=\n');
     await expect(loadSnapshotKey(join(dir, 'short'), { createIfMissing: false, logger })).rejects.toThrow(/32 raw bytes/);
+  });
+});
+
+describe('loading a hostile snapshot', () => {
+  it('drops entries over the protocol limits with a warning and keeps the rest', async () => {
+    const key = randomBytes(32);
+    const t = { now: 1_000_000 };
+    const ok = (id: string): SnapshotAffiliate => ({ id, data: Buffer.from('d'), ttlMs: 60_000n, endpoints: [{ blob: Buffer.from('e'), ttlMs: 60_000n }] });
+    const plaintext = Snapshot.encode({
+      takenAtUnixMs: 0n,
+      clusters: [
+        { id: 'x'.repeat(257), affiliates: [ok('in-a-bad-cluster')] },
+        {
+          id: 'c',
+          affiliates: [
+            ok('good'),
+            ok(''),
+            ok('a'.repeat(257)),
+            { ...ok('big-data'), data: Buffer.alloc(2049) },
+            { ...ok('long-ttl'), ttlMs: 30n * 60_000n + 1n },
+            { ...ok('long-endpoint-ttl'), endpoints: [{ blob: Buffer.from('e'), ttlMs: 30n * 60_000n + 1n }] },
+            { ...ok('big-endpoint'), endpoints: [{ blob: Buffer.alloc(33), ttlMs: 1000n }] },
+            { ...ok('many-endpoints'), endpoints: Array.from({ length: 65 }, (_, i) => ({ blob: Buffer.from([i]), ttlMs: 1000n })) },
+            // Expired endpoints are just gone; a repeated blob is kept once, with its longest TTL.
+            { ...ok('expired-and-repeated'), endpoints: [{ blob: Buffer.from('old'), ttlMs: 0n }, { blob: Buffer.from('r'), ttlMs: 5n }, { blob: Buffer.from('r'), ttlMs: 9n }] },
+          ],
+        },
+        { id: 'full', affiliates: Array.from({ length: 1025 }, (_, i) => ok(`n${i}`)) },
+      ],
+    }).finish();
+    writeFileSync(join(dir, 'state.snapshot'), sealSnapshot(plaintext, key));
+    const b = setup(key, t);
+    expect(await b.storage.load(b.store)).toMatchObject({ clusters: 2, affiliates: 1024 + 2 });
+    expect(b.store.list('c').map((a) => a.id)).toEqual(['expired-and-repeated', 'good']);
+    expect(b.store.inspect('c')?.[0]).toMatchObject({ endpoints: [Buffer.from('r')], endpointExpiries: [t.now + 9] });
+    expect(b.store.list('full')).toHaveLength(1024);
+    expect(b.logs.find((l) => l.msg === 'snapshot entries over the protocol limits were dropped')).toMatchObject({ level: 40, dropped: 1 + 7 + 1 });
   });
 });

@@ -161,7 +161,7 @@ export class SnapshotStorage {
     const now = this.#now();
     const figures = { clusters: 0, affiliates: 0, endpoints: 0 };
     let dropped = 0;
-    const ttl = (ms: bigint): number => now + Math.min(Number(ms), MAX_TTL_MS);
+    const maxTtl = BigInt(MAX_TTL_MS);
     for (const c of snapshot.clusters) {
       if (c.id.length === 0 || Buffer.byteLength(c.id) > MAX_CLUSTER_ID_BYTES) {
         dropped += c.affiliates.length;
@@ -169,18 +169,20 @@ export class SnapshotStorage {
       }
       let kept = 0;
       for (const a of c.affiliates) {
-        const endpoints = a.endpoints.filter((e) => e.blob.length <= MAX_ENDPOINT_BYTES && e.ttlMs > 0n);
+        // Expired endpoints are simply gone; anything over a §2 limit drops the whole entry (R4.5).
+        const endpoints = a.endpoints.filter((e) => e.ttlMs > 0n);
         const ok =
           a.id.length > 0 &&
           Buffer.byteLength(a.id) <= MAX_AFFILIATE_ID_BYTES &&
           a.data.length <= MAX_AFFILIATE_DATA_BYTES &&
-          endpoints.length === a.endpoints.length &&
+          a.ttlMs <= maxTtl &&
+          endpoints.every((e) => e.blob.length <= MAX_ENDPOINT_BYTES && e.ttlMs <= maxTtl) &&
           store.restore(c.id, {
             id: a.id,
             data: a.data,
-            touchExpiry: a.ttlMs > 0n ? ttl(a.ttlMs) : now,
+            touchExpiry: a.ttlMs > 0n ? now + Number(a.ttlMs) : now,
             endpoints: endpoints.map((e) => e.blob),
-            endpointExpiries: endpoints.map((e) => ttl(e.ttlMs)),
+            endpointExpiries: endpoints.map((e) => now + Number(e.ttlMs)),
           });
         if (!ok) {
           dropped++;

@@ -22,8 +22,10 @@ export {
   pointerOf,
   kindOf,
   formatPointer,
+  noLabels,
+  noFinalizers,
 } from './resource.ts';
-export { deepFreeze, cloneSpec } from './plain-data.ts';
+export { deepFreeze, cloneSpec, frozenCopy, isFrozenPlainData } from './plain-data.ts';
 export { resourceEquals, specEquals } from './equality.ts';
 export type { JsonPathSegment } from './json-path.ts';
 export { evaluateJsonPath, formatJsonPath, parseJsonPath } from './json-path.ts';

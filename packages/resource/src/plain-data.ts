@@ -29,6 +29,9 @@ function classify(value: unknown, what: string, path: readonly (string | number)
       return fail(notPlain(what, path, 'a function'));
     case 'symbol':
       return fail(notPlain(what, path, 'a symbol'));
+    case 'bigint':
+      // Not JSON: a BigInt could be stored but never encoded, sent or compared with the codecs' output.
+      return fail(notPlain(what, path, 'a BigInt'));
     case 'object':
       break;
     default:
@@ -132,4 +135,35 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   if (typeof value !== 'object' || value === null) return false;
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
+}
+
+/**
+ * True when `value` is plain data and already deeply frozen, so that a store may share it as it is.
+ * Allocation-free; `false` (never a throw) for anything else,
+ * including very deep or cyclic values: callers then take `frozenCopy`, which copies or names the fault.
+ */
+export function isFrozenPlainData(value: unknown, depth = 0): boolean {
+  switch (typeof value) {
+    case 'object':
+      break;
+    case 'function':
+    case 'symbol':
+    case 'bigint':
+      return false;
+    default:
+      return true;
+  }
+  if (value === null) return true;
+  if (depth > 32 || !Object.isFrozen(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Array.prototype && Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isFrozenPlainData(value[i], depth + 1)) return false;
+    return true;
+  }
+  if (proto !== Object.prototype && proto !== null) return value instanceof Date;
+  const obj = value as Record<string, unknown>;
+  for (const key in obj) if (!isFrozenPlainData(obj[key], depth + 1)) return false;
+  // Symbol keys are not probed: the probe allocates and costs as much as the rest of a small spec,
+  // and a frozen object's symbol keys are invisible to the codecs and to equality anyway.
+  return true;
 }

@@ -60,6 +60,38 @@ export class TerminalError extends Error {
   }
 }
 
+/**
+ * The runtime or a context was used out of order: `run` twice, `register` after shutdown started,
+ * two `events()` loops at once, `cleanupOutputs` without a round, a transform run outside a Runtime.
+ */
+export class MisuseError extends Error {
+  override readonly name = 'MisuseError';
+  readonly code = 'Misuse' as const;
+}
+
+/** A transform pipeline emitted an output id that another live input already produces (§7.6). */
+export class OutputClaimError extends Error {
+  override readonly name = 'OutputClaimError';
+  readonly code = 'OutputClaimed' as const;
+  constructor(
+    readonly controller: string,
+    readonly outputId: string,
+    readonly claimedBy: string,
+    readonly input: string,
+  ) {
+    super(
+      `transform "${controller}": input ${input} wants output ${outputId}, which input ${claimedBy} already produces; ` +
+        'two inputs cannot claim one output id: derive the output id from the input id',
+    );
+  }
+}
+
+/** Guards that never throw. */
+export const isDependencyError = (e: unknown): e is DependencyError => e instanceof DependencyError;
+export const isAccessError = (e: unknown): e is AccessError => e instanceof AccessError;
+export const isShutdownTimeout = (e: unknown): e is ShutdownTimeoutError => e instanceof ShutdownTimeoutError;
+export const isMisuse = (e: unknown): e is MisuseError => e instanceof MisuseError;
+
 /** Non-Error throwables become Errors so logs and metrics see one shape. */
 export function toError(e: unknown): Error {
   if (e instanceof Error) return e;

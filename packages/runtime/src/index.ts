@@ -23,7 +23,19 @@ export type {
   PhaseOptions,
   ContextOwnerOptions,
 } from './controller-context.ts';
-export { DependencyError, AccessError, ShutdownTimeoutError, RequeueError, TerminalError } from './errors.ts';
+export {
+  DependencyError,
+  AccessError,
+  ShutdownTimeoutError,
+  RequeueError,
+  TerminalError,
+  MisuseError,
+  OutputClaimError,
+  isDependencyError,
+  isAccessError,
+  isShutdownTimeout,
+  isMisuse,
+} from './errors.ts';
 export { Backoff } from './backoff.ts';
 export type { BackoffPolicy } from './backoff.ts';
 export type { Clock } from './clock.ts';

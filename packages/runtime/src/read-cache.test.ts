@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { Observable, Subject, merge, takeUntil, map, endWith } from 'rxjs';
+import { Observable, ReplaySubject, Subject, merge, takeUntil, map, endWith, delayWhen } from 'rxjs';
+import { setImmediate as tick } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { InMemoryState, isNotFound, type State, type StateEvent } from '@cosi-ts/state';
 import { Runtime } from './runtime.ts';
@@ -81,5 +82,77 @@ describe('read cache', () => {
     expect(resyncs.values.find((v) => v.labels['type'] === Ints.type)?.value).toBe(1);
     ac.abort();
     await running;
+  });
+
+  it('makes cached reads wait for the first bootstrap, and gives up when the signal aborts', async () => {
+    const inner = new InMemoryState();
+    const gate = new ReplaySubject<void>(1);
+    const gated = new Proxy(inner, {
+      get(t, p, r) {
+        const v: unknown = Reflect.get(t, p, r);
+        if (p === 'watchKindAggregated') {
+          return (...args: Parameters<State['watchKindAggregated']>) => t.watchKindAggregated(...args).pipe(delayWhen(() => gate));
+        }
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    }) as State;
+    await inner.create(Ints.create('x', { value: 1 }));
+    const listed: string[][] = [];
+    const failures: unknown[] = [];
+    let started = 0;
+    const rt = new Runtime(gated);
+    rt.register({
+      name: 'Reader',
+      inputs: [{ namespace: 'ints', type: Ints, kind: 'weak' }],
+      outputs: [],
+      async run(ctx) {
+        for await (const _ of ctx.events()) {
+          started++;
+          try {
+            listed.push((await ctx.list(Ints.kind())).map((r) => r.metadata.id));
+          } catch (e) {
+            failures.push(e);
+            throw e;
+          }
+        }
+      },
+    });
+    const ac = new AbortController();
+    const running = rt.run(ac.signal);
+    await eventually(() => expect(started).toBe(1));
+    for (let i = 0; i < 5; i++) await tick();
+    expect(listed).toEqual([]); // still waiting: an empty answer would be a lie
+    gate.next();
+    await eventually(() => expect(listed).toEqual([['x']]));
+    ac.abort();
+    await running;
+
+    // A watch that never bootstraps: the pending read ends with the shutdown signal.
+    const never = new Proxy(inner, {
+      get(t, p, r) {
+        const v: unknown = Reflect.get(t, p, r);
+        if (p === 'watchKindAggregated') return () => new Observable<never>(() => {});
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    }) as State;
+    const rt2 = new Runtime(never);
+    started = 0;
+    rt2.register({
+      name: 'Reader',
+      inputs: [{ namespace: 'ints', type: Ints, kind: 'weak' }],
+      outputs: [],
+      async run(ctx) {
+        for await (const _ of ctx.events()) {
+          started++;
+          await ctx.list(Ints.kind()).catch((e: unknown) => failures.push(e));
+        }
+      },
+    });
+    const ac2 = new AbortController();
+    const running2 = rt2.run(ac2.signal);
+    await eventually(() => expect(started).toBe(1));
+    ac2.abort();
+    await running2;
+    expect(failures).toHaveLength(1);
   });
 });

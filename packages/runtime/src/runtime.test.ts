@@ -1,12 +1,14 @@
 import { describe, it, expect } from 'vitest';
-import { Observable, of } from 'rxjs';
+import { Observable, Subject, of } from 'rxjs';
+import { setImmediate as tick } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { withMetadata } from '@cosi-ts/resource';
 import { InMemoryState, isNotFound } from '@cosi-ts/state';
 import { Runtime } from './runtime.ts';
-import type { Controller } from './controller.ts';
+import type { Controller, Input } from './controller.ts';
 import { eventually } from './conformance/eventually.ts';
-import { Ints, Strs, type IntSpec, type StrSpec } from './conformance/types.ts';
+import { Ints, Sentences, Strs, type IntSpec, type StrSpec } from './conformance/types.ts';
+import { transform } from './transform.ts';
 import { AccessError, DependencyError } from './errors.ts';
 
 const intToStr = (): Controller => ({
@@ -144,6 +146,89 @@ describe('Runtime watches and lifecycle', () => {
     expect(timers()).toBe(before);
   });
 
+  it('leaves no timer or subscription behind with retries, pipelines, hooks and rate-limited writes pending', async () => {
+    const before = timers();
+    const state = new InMemoryState();
+    let pipelines = 0;
+    const rt = new Runtime(state, { backoff: { initialMs: 60_000 }, changeRateLimit: { perSecond: 0.001, burst: 1 } });
+    rt.register(
+      transform<IntSpec, StrSpec>({
+        name: 'Pipes',
+        input: { type: Ints, namespace: 'ints' },
+        output: { type: Strs, namespace: 'strs' },
+        pipeline: (in$) =>
+          new Observable<{ spec: StrSpec }>((sub) => {
+            pipelines++;
+            const s = in$.subscribe((i) => (i.spec.value < 0 ? sub.error(new Error('negative')) : sub.next({ spec: { value: String(i.spec.value) } })));
+            return () => {
+              pipelines--;
+              s.unsubscribe();
+            };
+          }),
+      }),
+    );
+    let hookWaiting = false;
+    let jobs = 0;
+    rt.register({
+      name: 'Queue',
+      inputs: [{ namespace: 'ints', type: Ints, kind: 'primary' }],
+      outputs: [{ type: Sentences, kind: 'exclusive' }],
+      async reconcile(_ctx, ptr) {
+        jobs++;
+        if (ptr.id === 'neg') throw new Error('retried in 60 s');
+        return { requeueAfter: 60_000 };
+      },
+      async runHook(ctx) {
+        hookWaiting = true;
+        // One token in all and ~1000 s per token: at least one of these writes waits on the limiter.
+        await ctx.modify(Sentences.create('hook', { value: '' }, { namespace: 's' }), () => {});
+        await ctx.modify(Sentences.create('hook2', { value: '' }, { namespace: 's' }), () => {});
+      },
+    });
+    await state.create(Ints.create('one', { value: 1 }));
+    await state.create(Ints.create('neg', { value: -1 }));
+    const ac = new AbortController();
+    const running = rt.run(ac.signal);
+    await eventually(() => {
+      expect(jobs).toBe(2);
+      expect(hookWaiting).toBe(true);
+      expect(pipelines).toBe(1); // 'one' subscribed; 'neg' errored and waits 60 s to resubscribe
+      // the per-id pipeline retry, the queue's timer (per-key retry and requeueAfter), the rate limiter
+      expect(timers()).toBeGreaterThanOrEqual(before + 3);
+    });
+    ac.abort();
+    await running;
+    expect(pipelines).toBe(0);
+    expect(timers()).toBe(before);
+  });
+
+  it('wakes a controller once at start: bootstrap events do not trigger', async () => {
+    const state = new InMemoryState();
+    for (let i = 0; i < 20; i++) await state.create(Ints.create(`i${i}`, { value: i }));
+    const registry = new Registry();
+    const rt = new Runtime(state, { metrics: registry });
+    const seen: number[] = [];
+    rt.register({
+      name: 'Once',
+      inputs: [{ namespace: 'ints', type: Ints, kind: 'weak' }],
+      outputs: [],
+      async run(ctx) {
+        for await (const _ of ctx.events()) seen.push((await ctx.list(Ints.kind())).length);
+      },
+    });
+    const ac = new AbortController();
+    const running = rt.run(ac.signal);
+    await eventually(() => expect(seen).toEqual([20]));
+    for (let i = 0; i < 5; i++) await tick();
+    expect(seen).toEqual([20]);
+    const wakeups = await registry.getSingleMetric('cosi_controller_wakeups_total')!.get();
+    expect(wakeups.values.map((v) => v.value)).toEqual([1]);
+    await state.create(Ints.create('live', { value: 0 })); // a live event does
+    await eventually(() => expect(seen).toEqual([20, 21]));
+    ac.abort();
+    await running;
+  });
+
   it('re-syncs the cache after an overrun and re-establishes an errored watch', async () => {
     const state = new InMemoryState();
     let failures = 1;
@@ -275,3 +360,67 @@ describe('id-scoped inputs', () => {
     await running;
   });
 });
+
+describe('updateInputs (§3.5)', () => {
+  it('replaces the inputs, opens and closes watches by difference, and queues a reconcile when it adds one', async () => {
+    const state = new InMemoryState();
+    const live = new Map<string, number>();
+    const counting = new Proxy(state, {
+      get(t, p, r) {
+        const v: unknown = Reflect.get(t, p, r);
+        if (p === 'watchKindAggregated') {
+          return (...args: Parameters<InMemoryState['watchKindAggregated']>) =>
+            new Observable<unknown>((sub) => {
+              const k = args[0].namespace;
+              live.set(k, (live.get(k) ?? 0) + 1);
+              const s = t.watchKindAggregated(...args).subscribe(sub);
+              return () => {
+                live.set(k, live.get(k)! - 1);
+                s.unsubscribe();
+              };
+            });
+        }
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    }) as InMemoryState;
+    const rt = new Runtime(counting);
+    const passes: string[][] = [];
+    const step = new Subject<Input[]>();
+    rt.register({
+      name: 'Mover',
+      inputs: [{ namespace: 'a', type: Ints, kind: 'weak' }],
+      outputs: [],
+      async run(ctx) {
+        const sub = step.subscribe((inputs) => void ctx.updateInputs(inputs));
+        try {
+          for await (const _ of ctx.events()) {
+            const ns = rt.graph().edges.filter((e) => e.kind === 'inputWeak').map((e) => e.namespace!);
+            passes.push(ns);
+          }
+        } finally {
+          sub.unsubscribe();
+        }
+      },
+    });
+    const ac = new AbortController();
+    const running = rt.run(ac.signal);
+    await eventually(() => expect(passes).toEqual([['a']]));
+    expect(Object.fromEntries(live)).toEqual({ a: 1 });
+    step.next([{ namespace: 'b', type: Ints, kind: 'weak' }]); // adds b, drops a
+    await eventually(() => expect(passes).toEqual([['a'], ['b']]));
+    expect(Object.fromEntries(live)).toEqual({ a: 0, b: 1 });
+    await state.create(Ints.create('x', { value: 1 }, { namespace: 'a' })); // no longer an input: no pass
+    for (let i = 0; i < 3; i++) await tick();
+    expect(passes).toHaveLength(2);
+    await state.create(Ints.create('y', { value: 1 }, { namespace: 'b' }));
+    await eventually(() => expect(passes).toHaveLength(3));
+    step.next([]); // only removes: no reconcile queued
+    await eventually(() => expect(live.get('b')).toBe(0));
+    await state.create(Ints.create('z', { value: 1 }, { namespace: 'b' }));
+    for (let i = 0; i < 3; i++) await tick();
+    expect(passes).toHaveLength(3);
+    ac.abort();
+    await running;
+  });
+});
+

@@ -8,7 +8,7 @@ import { kindKey, type AnyController, type Controller, type Input, type QControl
 import { ControllerHost, type HostDeps } from './controller-host.ts';
 import { ControllerRunner } from './controller-runner.ts';
 import { DependencyDatabase, type NormalizedInput } from './dependency-database.ts';
-import { DependencyError, ShutdownTimeoutError } from './errors.ts';
+import { DependencyError, MisuseError, ShutdownTimeoutError } from './errors.ts';
 import { buildGraph, type Graph } from './graph.ts';
 import { KindWatch, type KindListener } from './kind-watch.ts';
 import { QRunner } from './q-runner.ts';
@@ -83,7 +83,7 @@ export class Runtime {
   /** Adds a Controller, QController or transform; before or during `run`. Throws DependencyError on a rule violation. */
   register(controller: AnyController): void {
     if (this.phase === 'stopping' || this.phase === 'stopped') {
-      throw new Error(`cannot register controller "${String(controller?.name)}": the runtime is shutting down`);
+      throw new MisuseError(`cannot register controller "${String(controller?.name)}": the runtime is shutting down`);
     }
     if (typeof controller !== 'object' || controller === null) {
       throw new DependencyError(String(controller), 'register() takes a Controller, a QController or a transform(...)');
@@ -116,7 +116,7 @@ export class Runtime {
 
   /** Runs until `signal` aborts, then shuts down gracefully. Once per Runtime. */
   async run(signal: AbortSignal): Promise<void> {
-    if (this.phase !== 'idle') throw new Error('Runtime.run() may be called only once per Runtime');
+    if (this.phase !== 'idle') throw new MisuseError('Runtime.run() may be called only once per Runtime');
     this.phase = 'running';
     for (const r of this.runners.values()) this.startRunner(r);
     if (!signal.aborted) {

@@ -7,7 +7,7 @@ import type { Clock } from './clock.ts';
 import type { ControllerContext, TransformContext } from './controller-context.ts';
 import { hostOf, type ControllerHost } from './controller-host.ts';
 import { describeKind, kindKey, typeName, type Controller, type Input, type OutputKind, type TypeRef } from './controller.ts';
-import { toError } from './errors.ts';
+import { MisuseError, OutputClaimError, toError } from './errors.ts';
 import { isDestroyReady } from './input-match.ts';
 import type { BatchMode, KindListener, KindWatch, ResourceEvent } from './kind-watch.ts';
 
@@ -48,7 +48,7 @@ export function transform<I, O>(opts: TransformOptions<I, O>): Controller {
     outputs: [{ type: outType, kind: opts.output.kind ?? 'exclusive' }],
     async run(ctx: ControllerContext): Promise<void> {
       const host = hostOf(ctx);
-      if (!host) throw new TypeError(`transform "${opts.name}" must be run by a Runtime`);
+      if (!host) throw new MisuseError(`transform "${opts.name}" must be run by a Runtime`);
       const engine = new TransformEngine(opts as TransformOptions<unknown, unknown>, ctx, host);
       await engine.run();
     },
@@ -303,7 +303,7 @@ class TransformEngine implements KindListener {
       const outId = d.id ?? slot.id;
       const claimer = this.claims.get(outId);
       if (claimer !== undefined && claimer !== slot.id && this.slots.has(claimer)) {
-        throw new Error(`output ${outId} is already produced by input ${claimer}; two inputs cannot claim one output id`);
+        throw new OutputClaimError(this.host.name, outId, claimer, slot.id);
       }
       if (!slot.finalized) {
         await this.ctx.addFinalizer(this.inPtr(slot.id), this.host.name);

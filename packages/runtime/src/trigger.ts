@@ -1,3 +1,5 @@
+import { MisuseError } from './errors.ts';
+
 /**
  * The single pending reconcile trigger of a Controller (specs/controllers.md §3.2): triggers arriving
  * while one is pending merge into it; taking it clears it.
@@ -60,7 +62,7 @@ export class Trigger {
     return {
       [Symbol.asyncIterator]: (): AsyncIterator<void> => {
         if (this.iterating) {
-          throw new Error(`controller "${this.controller}": events() is already being iterated; use a single loop`);
+          throw new MisuseError(`controller "${this.controller}": events() is already being iterated; use a single loop`);
         }
         this.iterating = true;
         let done = false;

@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, vi } from 'vitest';
 import { FakeClock } from './fake-clock.ts';
 import { WorkQueue } from './work-queue.ts';
 
@@ -74,5 +74,29 @@ describe('WorkQueue', () => {
     expect(clock.pending).toBe(0);
     q.put('y', '1');
     expect(ran).toEqual([]);
+  });
+
+  it('costs O(log n) comparisons per put, decrease and pop (heap + index, §8.2)', () => {
+    // Counts the heap's comparisons: a linear queue would need ~n per operation.
+    const less = vi.spyOn(WorkQueue.prototype as unknown as { less(a: unknown, b: unknown): boolean }, 'less');
+    try {
+      for (const n of [1_000, 16_000]) {
+        const clock = new FakeClock();
+        const ran: string[] = [];
+        const q = new WorkQueue<number>(1, clock, (key) => ran.push(key));
+        q.put('blocker', 0); // runs at once and holds the only slot: everything else stays queued
+        for (let i = 0; i < n; i++) q.put(`k${i}`, i, 1_000 + ((i * 7919) % n)); // scattered due times
+        less.mockClear();
+        const ops = 300;
+        for (let i = 0; i < ops; i++) q.put(`k${(i * 31) % n}`, i, 0); // decrease to due now
+        for (let i = 0; i < ops; i++) q.done(i === 0 ? 'blocker' : ran[ran.length - 1]!); // pop one each
+        const perOp = less.mock.calls.length / (2 * ops);
+        expect(perOp, `n=${n}`).toBeGreaterThan(1); // the spy sees the comparisons
+        expect(perOp, `n=${n}`).toBeLessThanOrEqual(3 * Math.log2(n));
+        expect(q.depth).toBe(n - ops);
+      }
+    } finally {
+      less.mockRestore();
+    }
   });
 });

@@ -29,7 +29,17 @@ import type {
   WatchKindOptions,
   WatchOptions,
 } from './state.ts';
-import { freezeResource, frozenFinalizers, frozenLabels, frozenSpec, isSealedResource } from './stored-resource.ts';
+import {
+  checkKind,
+  checkPointer,
+  checkResource,
+  expectedPhaseOption,
+  freezeResource,
+  ownerOption,
+  storedFinalizers,
+  storedLabels,
+  storedSpec,
+} from './stored-resource.ts';
 import { checkWatchOptions, compileFilter } from './watch-options.ts';
 import { wrapCore } from './wrap-core.ts';
 
@@ -82,6 +92,7 @@ export class InMemoryState implements State {
         `InMemoryState: historyGap must be an integer with 0 <= gap < historyCapacity (${historyCapacity}), got ${String(historyGap)}`,
       );
     }
+    if (now !== undefined && typeof now !== 'function') throw new TypeError('InMemoryState: now must be a function returning a Date');
     this.#capacity = historyCapacity;
     this.#gap = historyGap;
     this.#now = now;
@@ -132,7 +143,7 @@ export class InMemoryState implements State {
   #clock(): Date {
     // Writes within one millisecond share one Date: they carry the same time, and stored resources
     // are immutable by contract. The injected clock is copied, as it may hand out a shared Date.
-    const ms = this.#now === undefined ? Date.now() : this.#now().getTime();
+    const ms = this.#now === undefined ? Date.now() : this.#injectedMs(this.#now);
     if (ms !== this.#lastMs) {
       this.#lastMs = ms;
       this.#lastDate = new Date(ms);
@@ -140,9 +151,17 @@ export class InMemoryState implements State {
     return this.#lastDate;
   }
 
+  #injectedMs(now: () => Date): number {
+    const d: unknown = now();
+    const ms = d instanceof Date ? d.getTime() : Number.NaN;
+    if (!Number.isFinite(ms)) throw new TypeError(`InMemoryState: the injected clock returned ${String(d)}, not a valid Date`);
+    return ms;
+  }
+
   // ---- core: reads -------------------------------------------------------------------------
 
   async get<S = unknown>(ptr: Pointer, opts?: SignalOptions): Promise<Resource<S>> {
+    checkPointer('get', ptr);
     opts?.signal?.throwIfAborted();
     const r = this.#store(ptr)?.items.get(ptr.id);
     if (r === undefined) throw new NotFoundError(ptrOf(ptr));
@@ -150,8 +169,9 @@ export class InMemoryState implements State {
   }
 
   async list<S = unknown>(kind: Kind, opts: ListOptions = {}): Promise<readonly Resource<S>[]> {
+    checkKind('list', kind);
     opts.signal?.throwIfAborted();
-    const match = compileFilter(opts);
+    const match = compileFilter(opts, kind);
     const ks = this.#store(kind);
     if (ks === undefined) return [];
     return ks.snapshot(match) as Resource<S>[];
@@ -160,18 +180,23 @@ export class InMemoryState implements State {
   // ---- core: writes (synchronous inside the call; the first failing check decides) ---------
 
   async create<S>(resource: Resource<S>, opts?: OwnerOptions): Promise<Resource<S>> {
+    checkResource('create', resource);
     opts?.signal?.throwIfAborted();
     const md = resource.metadata;
-    if (resource.spec === undefined) throw new TypeError(`resource ${describe(md)} has no spec: a Tombstone cannot be stored`);
-    const owner = opts?.owner ?? '';
+    const owner = ownerOption('create', md, opts?.owner);
+    // Every argument is checked (and copied where needed) before the first write, so a bad one leaves no trace.
+    const finalizers = storedFinalizers('create', md, md.finalizers);
+    const labels = storedLabels('create', md, 'labels', md.labels);
+    const annotations = storedLabels('create', md, 'annotations', md.annotations);
+    const spec = storedSpec(md, resource.spec);
     if (md.phase !== 'running') {
       throw new PhaseConflictError(ptrOf(md), 'running', md.phase, `resource ${describe(md)} must be created running, not ${md.phase}`);
     }
     if (md.owner !== '' && md.owner !== owner) throw new OwnerConflictError(ptrOf(md), owner, md.owner);
-    const ks = this.#storeFor(md);
-    if (ks.items.has(md.id)) throw new ConflictError(ptrOf(md), 'exists');
+    const known = this.#store(md);
+    if (known?.items.has(md.id) === true) throw new ConflictError(ptrOf(md), 'exists');
+    const ks = known ?? this.#storeFor(md);
     const now = this.#clock();
-    const trusted = isSealedResource(resource);
     const stored = freezeResource(
       {
         namespace: md.namespace,
@@ -180,13 +205,13 @@ export class InMemoryState implements State {
         version: 1,
         owner,
         phase: 'running',
-        finalizers: trusted ? md.finalizers : frozenFinalizers(md.finalizers),
-        labels: trusted ? md.labels : frozenLabels(md.labels),
-        annotations: trusted ? md.annotations : frozenLabels(md.annotations),
+        finalizers,
+        labels,
+        annotations,
         created: now,
         updated: now,
       },
-      trusted ? resource.spec : frozenSpec(resource.spec),
+      spec,
     );
     ks.items.set(md.id, stored);
     ks.added(md.id);
@@ -195,19 +220,24 @@ export class InMemoryState implements State {
   }
 
   async update<S>(resource: Resource<S>, opts?: UpdateOptions): Promise<Resource<S>> {
+    checkResource('update', resource);
     opts?.signal?.throwIfAborted();
     const md = resource.metadata;
-    if (resource.spec === undefined) throw new TypeError(`resource ${describe(md)} has no spec: a Tombstone cannot be stored`);
+    const owner = ownerOption('update', md, opts?.owner);
+    const expected = expectedPhaseOption('update', md, opts?.expectedPhase);
+    const finalizers = storedFinalizers('update', md, md.finalizers);
+    const labels = storedLabels('update', md, 'labels', md.labels);
+    const annotations = storedLabels('update', md, 'annotations', md.annotations);
     const ks = this.#store(md);
     const cur = ks?.items.get(md.id);
+    // The stored spec (withMetadata of a read, a plain re-write) is known good: no walk over it.
+    const spec = cur !== undefined && resource.spec === cur.spec ? resource.spec : storedSpec(md, resource.spec);
     if (ks === undefined || cur === undefined) throw new NotFoundError(ptrOf(md));
     const c = cur.metadata;
-    const owner = opts?.owner ?? '';
     if (c.owner !== owner) throw new OwnerConflictError(ptrOf(md), owner, c.owner);
     if (md.version !== c.version) {
       throw new ConflictError(ptrOf(md), 'version', undefined, { expectedVersion: md.version, actualVersion: c.version });
     }
-    const expected = opts?.expectedPhase ?? 'running';
     if (expected !== 'any' && c.phase !== expected) throw new PhaseConflictError(ptrOf(md), expected, c.phase);
     if (c.phase === 'tearingDown' && md.phase !== 'tearingDown') {
       throw new PhaseConflictError(
@@ -217,7 +247,6 @@ export class InMemoryState implements State {
         `resource ${describe(md)} is tearing down: it cannot go back to ${md.phase}`,
       );
     }
-    const trusted = isSealedResource(resource);
     const stored = freezeResource(
       {
         namespace: c.namespace,
@@ -226,13 +255,13 @@ export class InMemoryState implements State {
         version: c.version + 1,
         owner: c.owner,
         phase: md.phase,
-        finalizers: trusted ? md.finalizers : frozenFinalizers(md.finalizers),
-        labels: trusted ? md.labels : frozenLabels(md.labels),
-        annotations: trusted ? md.annotations : frozenLabels(md.annotations),
+        finalizers,
+        labels,
+        annotations,
         created: c.created,
         updated: this.#clock(),
       },
-      trusted ? resource.spec : frozenSpec(resource.spec),
+      spec,
     );
     ks.items.set(c.id, stored);
     this.#record(ks, 'updated', stored, cur);
@@ -240,11 +269,12 @@ export class InMemoryState implements State {
   }
 
   async destroy(ptr: Pointer, opts?: OwnerOptions): Promise<void> {
+    checkPointer('destroy', ptr);
     opts?.signal?.throwIfAborted();
+    const owner = ownerOption('destroy', ptr, opts?.owner);
     const ks = this.#store(ptr);
     const cur = ks?.items.get(ptr.id);
     if (ks === undefined || cur === undefined) throw new NotFoundError(ptrOf(ptr));
-    const owner = opts?.owner ?? '';
     if (cur.metadata.owner !== owner) throw new OwnerConflictError(ptrOf(ptr), owner, cur.metadata.owner);
     if (cur.metadata.finalizers.length > 0) throw new ConflictError(ptrOf(ptr), 'finalizers');
     ks.items.delete(ptr.id);
@@ -260,7 +290,8 @@ export class InMemoryState implements State {
   // ---- core: watches ---------------------------------------------------------------------------
 
   watch<S = unknown>(ptr: Pointer, opts: WatchOptions = {}): Observable<StateEvent<S>> {
-    checkWatchOptions(opts, true);
+    checkPointer('watch', ptr);
+    checkWatchOptions(opts, true, ptr);
     const spec: WatchSpec = { id: ptr.id, match: undefined, opts };
     const kind = { namespace: ptr.namespace, type: ptr.type };
     return new Observable<StateEvent<S>>((subscriber) =>
@@ -269,15 +300,17 @@ export class InMemoryState implements State {
   }
 
   watchKind<S = unknown>(kind: Kind, opts: WatchKindOptions = {}): Observable<StateEvent<S>> {
-    checkWatchOptions(opts, false);
-    const spec: WatchSpec = { id: undefined, match: compileFilter(opts), opts };
+    checkKind('watchKind', kind);
+    checkWatchOptions(opts, false, kind);
+    const spec: WatchSpec = { id: undefined, match: compileFilter(opts, kind), opts };
     const k = { namespace: kind.namespace, type: kind.type };
     return new Observable<StateEvent<S>>((subscriber) => this.#attach(k, spec, subscriber as Subscriber<AnyEvent>, false));
   }
 
   watchKindAggregated<S = unknown>(kind: Kind, opts: WatchKindOptions = {}): Observable<readonly StateEvent<S>[]> {
-    checkWatchOptions(opts, false);
-    const spec: WatchSpec = { id: undefined, match: compileFilter(opts), opts };
+    checkKind('watchKindAggregated', kind);
+    checkWatchOptions(opts, false, kind);
+    const spec: WatchSpec = { id: undefined, match: compileFilter(opts, kind), opts };
     const k = { namespace: kind.namespace, type: kind.type };
     return new Observable<readonly StateEvent<S>[]>((subscriber) =>
       this.#attach(k, spec, subscriber as Subscriber<readonly AnyEvent[]>, true),

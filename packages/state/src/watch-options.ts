@@ -1,29 +1,46 @@
-import { compileIdQuery, matchesLabels, validateLabelQueries } from '@cosi-ts/resource';
+import { compileIdQuery, formatPointer, matchesLabels, validateLabelQueries } from '@cosi-ts/resource';
+import type { Kind } from '@cosi-ts/resource';
 import type { Matcher } from './kind-store.ts';
 import type { ListOptions, WatchKindOptions } from './state.ts';
 
-/** §5.2: the option combinations a watch call rejects with a TypeError. */
-export function checkWatchOptions(opts: WatchKindOptions, single: boolean): void {
-  const { tailEvents, startFromBookmark, bootstrapContents } = opts;
+/**
+ * §5.2: the option combinations and values a watch call rejects with a TypeError. `target` (the watched
+ * kind or pointer) only names the watch in the message.
+ */
+export function checkWatchOptions(opts: WatchKindOptions, single: boolean, target?: Kind & { readonly id?: string }): void {
+  const where = target === undefined ? 'watch' : `watch of ${formatPointer(target)}`;
+  if (typeof opts !== 'object' || opts === null) throw new TypeError(`${where}: options must be an object`);
+  const { tailEvents, startFromBookmark, bootstrapContents, bootstrapBookmark, signal } = opts;
   if (tailEvents !== undefined && startFromBookmark !== undefined) {
-    throw new TypeError('watch options tailEvents and startFromBookmark are exclusive');
+    throw new TypeError(`${where}: options tailEvents and startFromBookmark are exclusive`);
   }
   if (!single && bootstrapContents === true && (tailEvents !== undefined || startFromBookmark !== undefined)) {
-    throw new TypeError('watch option bootstrapContents excludes tailEvents and startFromBookmark');
+    throw new TypeError(`${where}: option bootstrapContents excludes tailEvents and startFromBookmark`);
   }
-  if (tailEvents !== undefined && (!Number.isSafeInteger(tailEvents) || tailEvents < 0)) {
-    throw new TypeError(`watch option tailEvents must be an integer >= 0, got ${String(tailEvents)}`);
+  if (tailEvents !== undefined && (typeof tailEvents !== 'number' || !Number.isSafeInteger(tailEvents) || tailEvents < 0)) {
+    throw new TypeError(`${where}: option tailEvents must be an integer >= 0, got ${String(tailEvents)}`);
   }
   if (startFromBookmark !== undefined && !(startFromBookmark instanceof Uint8Array)) {
-    throw new TypeError('watch option startFromBookmark must be a Uint8Array');
+    throw new TypeError(`${where}: option startFromBookmark must be a Uint8Array (a bookmark from an event)`);
   }
+  for (const [name, value] of [['bootstrapContents', bootstrapContents], ['bootstrapBookmark', bootstrapBookmark]] as const) {
+    if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`${where}: option ${name} must be a boolean`);
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${where}: option signal must be an AbortSignal`);
 }
 
 /** The label/id filter of a list or watch (TypeError when malformed); undefined when it admits all. */
-export function compileFilter(opts: WatchKindOptions | ListOptions): Matcher | undefined {
+export function compileFilter(opts: WatchKindOptions | ListOptions, target?: Kind): Matcher | undefined {
   const { labels, idQuery } = opts;
-  validateLabelQueries(labels);
-  const idMatch = compileIdQuery(idQuery);
+  let idMatch: ((id: string) => boolean) | undefined;
+  try {
+    validateLabelQueries(labels);
+    idMatch = compileIdQuery(idQuery);
+  } catch (e) {
+    // Name the listed or watched kind, so that the caller knows which query of theirs is malformed.
+    if (target === undefined || !(e instanceof TypeError)) throw e;
+    throw new TypeError(`${formatPointer(target)}: ${e.message}`, { cause: e });
+  }
   const hasLabels = labels !== undefined && labels.length > 0 && labels.every((q) => q.length > 0);
   if (!hasLabels && idMatch === undefined) return undefined;
   if (!hasLabels) return (r) => idMatch!(r.metadata.id);

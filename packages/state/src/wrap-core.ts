@@ -2,6 +2,7 @@ import { applyRecipe, pointerOf, resourceEquals, withMetadata } from '@cosi-ts/r
 import type { Pointer, Recipe, Resource } from '@cosi-ts/resource';
 import { Subscription } from 'rxjs';
 import { ConflictError, OwnerConflictError, PhaseConflictError, isConflict, isNotFound } from './errors.ts';
+import { checkPointer, checkResource, describeArg, expectedPhaseOption, ownerOption } from './stored-resource.ts';
 import type {
   CoreState,
   FinalizerArgs,
@@ -18,12 +19,27 @@ const ABSENT: unique symbol = Symbol('absent');
 const isVersionConflict = (e: unknown): boolean =>
   isConflict(e) && (e as ConflictError).code === 'Conflict' && (e as ConflictError).reason === 'version';
 
-function splitFinalizerArgs(args: FinalizerArgs): { finalizers: readonly string[]; signal: AbortSignal | undefined } {
-  const last = args[args.length - 1];
-  if (last !== undefined && typeof last === 'object') {
-    return { finalizers: args.slice(0, -1) as string[], signal: last.signal };
+function splitFinalizerArgs(
+  op: string,
+  ptr: Pointer,
+  args: FinalizerArgs,
+): { finalizers: readonly string[]; signal: AbortSignal | undefined } {
+  const last: unknown = args[args.length - 1];
+  const hasOptions = last !== undefined && typeof last === 'object' && last !== null;
+  const finalizers = (hasOptions ? args.slice(0, -1) : args) as readonly unknown[];
+  finalizers.forEach((f, i) => {
+    if (typeof f !== 'string' || f === '') {
+      throw new TypeError(`${op} ${describeArg(ptr)}: finalizer ${i + 1} must be a non-empty string, got ${f === '' ? "''" : typeof f}`);
+    }
+  });
+  return { finalizers: finalizers as readonly string[], signal: hasOptions ? (last as SignalOptions).signal : undefined };
+}
+
+function checkRecipe(op: string, ptr: unknown, recipe: unknown): void {
+  if (typeof recipe !== 'function') {
+    const name = typeof ptr === 'object' && ptr !== null ? describeArg(ptr) : String(ptr);
+    throw new TypeError(`${op} ${name}: recipe must be a function, got ${typeof recipe}`);
   }
-  return { finalizers: args as readonly string[], signal: undefined };
 }
 
 function checkOwner(r: Resource, owner: string): void {
@@ -51,7 +67,8 @@ export function wrapCore(core: CoreState): State {
     opts: UpdateOptions,
     absentOk: boolean,
   ): Promise<Resource<S> | typeof ABSENT> {
-    const owner = opts.owner ?? '';
+    const owner = ownerOption('updateWithConflicts', ptr, opts.owner);
+    expectedPhaseOption('updateWithConflicts', ptr, opts.expectedPhase);
     for (;;) {
       opts.signal?.throwIfAborted();
       let current: Resource<S>;
@@ -79,11 +96,13 @@ export function wrapCore(core: CoreState): State {
 
   /** Finalizer edits: no owner check, any phase; nothing written when nothing changes. */
   async function editFinalizers(
+    op: string,
     ptr: Pointer,
     args: FinalizerArgs,
     edit: (current: readonly string[], given: readonly string[]) => readonly string[] | undefined,
   ): Promise<Resource> {
-    const { finalizers, signal } = splitFinalizerArgs(args);
+    checkPointer(op, ptr);
+    const { finalizers, signal } = splitFinalizerArgs(op, ptr, args);
     for (;;) {
       signal?.throwIfAborted();
       const current = await core.get(ptr, signal ? { signal } : {});
@@ -103,7 +122,8 @@ export function wrapCore(core: CoreState): State {
   }
 
   async function teardown(ptr: Pointer, opts: OwnerOptions = {}): Promise<boolean> {
-    const owner = opts.owner ?? '';
+    checkPointer('teardown', ptr);
+    const owner = ownerOption('teardown', ptr, opts.owner);
     for (;;) {
       opts.signal?.throwIfAborted();
       const current = await core.get(ptr, opts.signal ? { signal: opts.signal } : {});
@@ -178,23 +198,28 @@ export function wrapCore(core: CoreState): State {
     teardown,
 
     addFinalizer: (ptr, ...args) =>
-      editFinalizers(ptr, args, (current, given) => {
+      editFinalizers('addFinalizer', ptr, args, (current, given) => {
         const next = [...current];
         for (const f of given) if (!next.includes(f)) next.push(f);
         return next.length === current.length ? undefined : next;
       }),
 
     removeFinalizer: (ptr, ...args) =>
-      editFinalizers(ptr, args, (current, given) => {
+      editFinalizers('removeFinalizer', ptr, args, (current, given) => {
         const next = current.filter((f) => !given.includes(f));
         return next.length === current.length ? undefined : next;
       }),
 
     async updateWithConflicts<S>(ptr: Pointer, recipe: Recipe<S>, opts: UpdateOptions = {}): Promise<Resource<S>> {
+      checkPointer('updateWithConflicts', ptr);
+      checkRecipe('updateWithConflicts', ptr, recipe);
       return (await updateLoop(ptr, recipe, opts, false)) as Resource<S>;
     },
 
     async modify<S>(target: Pointer | Resource<S>, recipe: Recipe<S>, opts: UpdateOptions = {}): Promise<Resource<S>> {
+      if (isTemplate(target)) checkResource('modify', target);
+      else checkPointer('modify', target);
+      checkRecipe('modify', target, recipe);
       if (!isTemplate(target)) return (await updateLoop(target, recipe, opts, false)) as Resource<S>;
       const ptr = pointerOf(target.metadata);
       for (;;) {
