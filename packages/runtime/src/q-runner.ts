@@ -160,8 +160,9 @@ export class QRunner implements KindListener {
     try {
       if (job.job === 'reconcile') {
         const r = await Promise.resolve().then(() => this.controller.reconcile(ctx, job.ptr));
+        if (r && typeof r === 'object' && 'requeueAfter' in r) checkDelay(r.requeueAfter, 'reconcile resolved { requeueAfter }');
         this.keyBackoff.delete(key);
-        if (r && typeof r === 'object' && typeof r.requeueAfter === 'number') {
+        if (r && typeof r === 'object' && 'requeueAfter' in r) {
           result = 'requeue';
           this.retry(key, job, r.requeueAfter);
         }
@@ -184,7 +185,7 @@ export class QRunner implements KindListener {
       if (this.stopping) return;
       const err = toError(e);
       this.metrics.reconcileErrors.inc(this.labels);
-      if (e instanceof RequeueError) {
+      if (e instanceof RequeueError && validDelay(e.requeueAfterMs)) {
         result = 'requeue';
         this.host.logger.warn({ err, key: describeJob(job) }, 'reconcile requeued');
         this.retry(key, job, e.requeueAfterMs);
@@ -218,6 +219,13 @@ export class QRunner implements KindListener {
       .filter((i) => i.kind === 'primary' && (i.id === undefined || i.id === md.id))
       .map((i) => ({ namespace: i.namespace, type: i.type, id: md.id }));
   }
+}
+
+const validDelay = (ms: unknown): ms is number => typeof ms === 'number' && Number.isFinite(ms) && ms >= 0;
+
+/** A NaN or negative delay would corrupt the queue's order: it is a bug of the reconcile. */
+function checkDelay(ms: unknown, what: string): void {
+  if (!validDelay(ms)) throw new TypeError(`${what} with ${String(ms)}; use a finite number of milliseconds ≥ 0`);
 }
 
 const describeJob = (job: Job): string => (job.job === 'reconcile' ? describePtr(job.ptr) : `map ${describePtr(job.md)}`);

@@ -126,13 +126,20 @@ class TransformEngine implements KindListener {
 
   private extra$<S>(kind: Kind): Observable<readonly Resource<S>[]> {
     return new Observable<readonly Resource<S>[]>((sub) => {
-      this.host.checkRead('input$', kind);
+      // An id-scoped extra input shows only its id (§1: only it is readable).
+      const only = this.host.listableIds(kind);
+      if (only === undefined) this.host.checkRead('input$', kind);
       const w = this.host.cachedWatch(kind);
       if (!w) {
-        sub.error(new Error(`transform "${this.host.name}": ${describeKind(kind)} is not among its extraInputs`));
+        sub.error(new MisuseError(`transform "${this.host.name}": ${describeKind(kind)} is not among its extraInputs; add it to extraInputs`));
         return undefined;
       }
-      const l: KindListener = { onKindBatch: (watch) => sub.next(watch.list() as readonly Resource<S>[]) };
+      const l: KindListener = {
+        onKindBatch: (watch) => {
+          const all = watch.list() as readonly Resource<S>[];
+          sub.next(only ? all.filter((r) => only.has(r.metadata.id)) : all);
+        },
+      };
       w.attach(l);
       return () => w.detach(l);
     });

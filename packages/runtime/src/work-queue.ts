@@ -46,7 +46,8 @@ export class WorkQueue<T> {
   /** Queues `key` due in `delayMs`; an earlier due time wins, the latest item is kept. */
   put(key: string, item: T, delayMs = 0): void {
     if (this.closed) return;
-    const due = this.clock.now() + Math.max(0, delayMs);
+    // A non-finite delay would poison the heap order; callers validate, this is the last guard.
+    const due = this.clock.now() + (Number.isFinite(delayMs) ? Math.max(0, delayMs) : 0);
     const r = this.running.get(key);
     if (r) {
       r.item = item;

@@ -50,6 +50,7 @@ export function runtimeConformance(name: string, setup: RuntimeConformanceSetup)
           { ...base, name: '' },
           { ...base },
           { name: 'Excl', inputs: [], outputs: [{ type: Strs, kind: 'shared' }], run: noop },
+          { name: 'Excl2', inputs: [], outputs: [{ type: Strs, kind: 'exclusive' }], run: noop },
           {
             name: 'DupInput',
             inputs: [
