@@ -179,7 +179,35 @@ export class InMemoryState implements State {
 
   // ---- core: writes (synchronous inside the call; the first failing check decides) ---------
 
-  async create<S>(resource: Resource<S>, opts?: OwnerOptions): Promise<Resource<S>> {
+  // The writes are plain methods returning a settled promise rather than async functions: they run
+  // synchronously anyway, and skipping the async-function machinery is measurably cheaper per write.
+
+  create<S>(resource: Resource<S>, opts?: OwnerOptions): Promise<Resource<S>> {
+    try {
+      return Promise.resolve(this.#create(resource, opts));
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+  }
+
+  update<S>(resource: Resource<S>, opts?: UpdateOptions): Promise<Resource<S>> {
+    try {
+      return Promise.resolve(this.#update(resource, opts));
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+  }
+
+  destroy(ptr: Pointer, opts?: OwnerOptions): Promise<void> {
+    try {
+      this.#destroy(ptr, opts);
+      return resolved;
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+  }
+
+  #create<S>(resource: Resource<S>, opts: OwnerOptions | undefined): Resource<S> {
     checkResource('create', resource);
     opts?.signal?.throwIfAborted();
     const md = resource.metadata;
@@ -195,8 +223,8 @@ export class InMemoryState implements State {
     if (md.owner !== '' && md.owner !== owner) throw new OwnerConflictError(ptrOf(md), owner, md.owner);
     const known = this.#store(md);
     if (known?.items.has(md.id) === true) throw new ConflictError(ptrOf(md), 'exists');
-    const ks = known ?? this.#storeFor(md);
     const now = this.#clock();
+    const ks = known ?? this.#storeFor(md);
     const stored = freezeResource(
       {
         namespace: md.namespace,
@@ -219,7 +247,7 @@ export class InMemoryState implements State {
     return stored;
   }
 
-  async update<S>(resource: Resource<S>, opts?: UpdateOptions): Promise<Resource<S>> {
+  #update<S>(resource: Resource<S>, opts: UpdateOptions | undefined): Resource<S> {
     checkResource('update', resource);
     opts?.signal?.throwIfAborted();
     const md = resource.metadata;
@@ -268,7 +296,7 @@ export class InMemoryState implements State {
     return stored;
   }
 
-  async destroy(ptr: Pointer, opts?: OwnerOptions): Promise<void> {
+  #destroy(ptr: Pointer, opts: OwnerOptions | undefined): void {
     checkPointer('destroy', ptr);
     opts?.signal?.throwIfAborted();
     const owner = ownerOption('destroy', ptr, opts?.owner);

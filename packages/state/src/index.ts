@@ -38,7 +38,7 @@ export { InMemoryState } from './in-memory-state.ts';
 export type { InMemoryStateOptions } from './in-memory-state.ts';
 export { encodeBookmark, decodeBookmark, kindKeyOf } from './bookmark.ts';
 export type { DecodedBookmark } from './bookmark.ts';
-export { register, registerNamespace, registerDefaults, metaOwner } from './meta.ts';
+export { register, registerNamespace, registerDefaults, resolveType, metaOwner } from './meta.ts';
 export { toAsyncIterable, BufferOverflowError } from './to-async-iterable.ts';
 export type { ToAsyncIterableOptions } from './to-async-iterable.ts';
 // Building blocks for other backends (and the remote client), so that they share these semantics.

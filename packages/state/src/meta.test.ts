@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { NamespaceType, ResourceDefinitionType, defineResourceType, definitionId } from '@cosi-ts/resource';
 import type { ResourceDefinitionSpec } from '@cosi-ts/resource';
 import { InMemoryState } from './in-memory-state.ts';
-import { register, registerDefaults, registerNamespace } from './meta.ts';
+import { register, registerDefaults, registerNamespace, resolveType } from './meta.ts';
+import { isNotFound } from './errors.ts';
+import { isAmbiguousResourceType } from '@cosi-ts/resource';
 
 const Affiliates = defineResourceType<{ readonly nodeId: string }>({
   type: 'Affiliates.cluster.talos.dev',
@@ -35,5 +37,29 @@ describe('meta registration', () => {
     expect((await registerNamespace(state, 'cluster', 'cluster discovery')).metadata.version).toBe(1);
     expect((await registerNamespace(state, 'cluster', 'cluster discovery')).metadata.version).toBe(1);
     expect((await registerNamespace(state, 'cluster', 'members')).spec).toEqual({ description: 'members' });
+  });
+});
+
+describe('name resolution (§2)', () => {
+  it('matches a definition id or alias case-insensitively; none is NotFound, several list them', async () => {
+    const state = new InMemoryState();
+    await registerDefaults(state);
+    await register(state, Affiliates);
+    for (const name of ['rd', 'RDS', 'api-resources', 'resourcedefinitions.meta', 'ResourceDefinitions.meta.cosi.dev']) {
+      expect((await resolveType(state, name)).type, name).toBe('ResourceDefinitions.meta.cosi.dev');
+    }
+    expect((await resolveType(state, 'Affiliate')).type).toBe('Affiliates.cluster.talos.dev');
+    const missing = await resolveType(state, 'Nope').catch((e: unknown) => e);
+    expect(isNotFound(missing)).toBe(true);
+    expect((missing as Error).message).toMatch(/meta\/ResourceDefinitions\.meta\.cosi\.dev\/nope/);
+    const Others = defineResourceType<{ readonly x: number }>({
+      type: 'Affiliates.other.talos.dev',
+      defaultNamespace: 'other',
+    });
+    await register(state, Others);
+    const both = await resolveType(state, 'affiliate').catch((e: unknown) => e);
+    expect(isAmbiguousResourceType(both)).toBe(true);
+    expect((both as Error).message).toMatch(/Affiliates\.cluster\.talos\.dev, Affiliates\.other\.talos\.dev/);
+    await expect(resolveType(state, '')).rejects.toThrow(TypeError);
   });
 });

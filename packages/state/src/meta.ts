@@ -1,6 +1,14 @@
-import { NamespaceType, ResourceDefinitionType, definitionId, metaNamespace } from '@cosi-ts/resource';
+import {
+  NamespaceType,
+  ResourceDefinitionType,
+  definitionId,
+  isResourceTypeNotFound,
+  metaNamespace,
+  resolveResourceType,
+} from '@cosi-ts/resource';
+import { NotFoundError } from './errors.ts';
 import type { NamespaceSpec, Resource, ResourceDefinitionSpec, ResourceType } from '@cosi-ts/resource';
-import type { State } from './state.ts';
+import type { SignalOptions, State } from './state.ts';
 
 /** Owner of every resource in the `meta` namespace. */
 export const metaOwner = 'meta';
@@ -47,4 +55,23 @@ export async function registerDefaults(state: State): Promise<void> {
   await registerNamespace(state, metaNamespace, metaDescription);
   await register(state, NamespaceType);
   await register(state, ResourceDefinitionType);
+}
+
+/**
+ * §2 name resolution (`cosictl get rd`) against the definitions stored in `meta`: a case-insensitive
+ * match of a definition id or any of its `allAliases`. NotFoundError (for the definition the name
+ * would have) when none matches; AmbiguousResourceTypeError, listing them, when several do.
+ */
+export async function resolveType(state: State, name: string, opts: SignalOptions = {}): Promise<ResourceDefinitionSpec> {
+  if (typeof name !== 'string' || name === '') throw new TypeError(`resolveType: the type name must be a non-empty string, got ${String(name)}`);
+  const defs = await state.list<ResourceDefinitionSpec>(ResourceDefinitionType.kind(), opts);
+  try {
+    return resolveResourceType(
+      defs.map((d) => d.spec),
+      name,
+    );
+  } catch (e) {
+    if (!isResourceTypeNotFound(e)) throw e;
+    throw new NotFoundError(ResourceDefinitionType.pointer(definitionId(name)));
+  }
 }

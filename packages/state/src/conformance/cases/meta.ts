@@ -1,7 +1,8 @@
 import { expect } from 'vitest';
 import { NamespaceType, ResourceDefinitionType, defineResourceType, definitionId } from '@cosi-ts/resource';
 import type { ResourceDefinitionSpec } from '@cosi-ts/resource';
-import { register, registerDefaults, registerNamespace } from '../../meta.ts';
+import { register, registerDefaults, registerNamespace, resolveType } from '../../meta.ts';
+import { expectNotFound } from '../expect-rejection.ts';
 import { conformanceCase } from '../conformance-case.ts';
 import { Path } from '../fixture.ts';
 import type { StateConformanceOptions } from '../options.ts';
@@ -18,6 +19,12 @@ export function metaCases(options: StateConformanceOptions): void {
     const first = await versions();
     await registerDefaults(state);
     expect(await versions(), 'a second registerDefaults writes nothing').toEqual(first);
+
+    // name resolution over what the store holds: case-insensitive id or alias; none → NotFound
+    for (const name of ['rd', 'API-Resources', 'resourcedefinitions.meta.cosi.dev', 'ns']) {
+      expect((await resolveType(state, name)).type, name).toBe(name === 'ns' ? 'Namespaces.meta.cosi.dev' : 'ResourceDefinitions.meta.cosi.dev');
+    }
+    await expectNotFound(() => resolveType(state, 'NoSuchThings'), ResourceDefinitionType.pointer('nosuchthings'));
 
     expect(rdPtr).toMatchObject({ namespace: 'meta', type: 'ResourceDefinitions.meta.cosi.dev', id: 'resourcedefinitions.meta.cosi.dev' });
     const meta = await state.get(nsPtr);

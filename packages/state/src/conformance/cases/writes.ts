@@ -117,6 +117,46 @@ export function writeCases(options: StateConformanceOptions): void {
     ]);
   });
 
+  conformanceCase(options, '2. bad input: malformed resources, pointers and options are TypeErrors naming the resource; nothing written', async (ctx) => {
+    const { state, namespace, kind, ptr } = ctx;
+    const events = ctx.record(state.watchKind(kind, { bootstrapBookmark: true }));
+    expect((await events.next()).type).toBe('noop');
+    const a = await state.create(Path.create('a', { value: 'a' }, { namespace }));
+    const md = a.metadata as unknown as Record<string, unknown>;
+    const bad = (patch: Record<string, unknown>, spec: unknown = { value: 'x' }) =>
+      ({ metadata: { ...md, version: 0, ...patch }, spec }) as unknown as typeof a;
+    class Box {
+      constructor(readonly v: number) {}
+    }
+    const calls: [string, () => unknown][] = [
+      ['empty id', () => state.create(bad({ id: '' }))],
+      ['non-string namespace', () => state.create(bad({ id: 'b', namespace: 1 }))],
+      ['negative version', () => state.update(bad({ version: -1 }))],
+      ['fractional version', () => state.update(bad({ version: 1.5 }))],
+      ['unknown phase', () => state.create(bad({ id: 'b', phase: 'paused' }))],
+      ['duplicate finalizers', () => state.create(bad({ id: 'b', finalizers: ['f', 'f'] }))],
+      ['non-string label', () => state.create(bad({ id: 'b', labels: { l: 1 } }))],
+      ['function in spec', () => state.create(bad({ id: 'b' }, { value: () => 1 }))],
+      ['class instance in spec', () => state.create(bad({ id: 'b' }, { value: new Box(1) }))],
+      ['BigInt in spec', () => state.create(bad({ id: 'b' }, { value: 1n }))],
+      ['Tombstone', () => state.create({ metadata: bad({ id: 'b' }).metadata, spec: undefined } as never)],
+      ['empty id on get', () => state.get(ptr(''))],
+      ['bad owner option', () => state.update(a, { owner: 7 as never })],
+      ['bad expectedPhase', () => state.update(a, { expectedPhase: 'later' as never })],
+      ['non-string finalizer', () => state.addFinalizer(ptr('a'), 3 as never)],
+      ['negative tailEvents', () => state.watchKind(kind, { tailEvents: -1 })],
+    ];
+    for (const [name, call] of calls) {
+      const error = await rejectionOf(call).catch((e: unknown) => e);
+      expect(error instanceof TypeError, `${name}: ${String(error)}`).toBe(true);
+      expect((error as Error).message, name).toMatch(/Paths\.conformance\.cosi\.dev/);
+    }
+    expect((await state.list(kind)).map((r) => `${r.metadata.id}@${r.metadata.version}`)).toEqual(['a@1']);
+    await state.destroy(ptr('a'));
+    const seen = await events.take(2);
+    expect(seen.map(typeAndVersion)).toEqual(['created a v1', 'destroyed a v1']);
+  });
+
   conformanceCase(options, '3. update: checks in order NotFound, owner, version, phase', async ({ state, namespace, ptr }) => {
     await expectNotFound(() => state.update(Path.create('u', { value: 'x' }, { namespace }), { owner: 'ctrl' }), ptr('u'));
 
