@@ -26,9 +26,16 @@ function allReached(counts: number[], n: number): Promise<void> {
 class Baseline {
   readonly map = new Map<string, Resource<CounterSpec>>();
   readonly subject = new Subject<Resource<CounterSpec>>();
+  /**
+   * `asyncDelivery` hands the event over one microtask later instead of inside the writer's call:
+   * the least a store must do to meet the contract (state.md §5.3). Shown beside the issue's
+   * baseline so the price of that rule is visible; the targets use the issue's baseline.
+   */
+  constructor(private readonly asyncDelivery = false) {}
   async write(r: Resource<CounterSpec>): Promise<void> {
     this.map.set(r.metadata.id, r);
-    this.subject.next(r);
+    if (this.asyncDelivery) queueMicrotask(() => this.subject.next(r));
+    else this.subject.next(r);
   }
 }
 
@@ -38,9 +45,13 @@ const ROUNDS = 5;
  * Best of ROUNDS for both sides, alternating which goes first, so JIT warm-up and a busy second
  * core do not favour either.
  */
-async function throughput(watchers: number, op: 'create' | 'update'): Promise<{ value: number; baseline: number }> {
+async function throughput(
+  watchers: number,
+  op: 'create' | 'update',
+): Promise<{ value: number; baseline: number; asyncBaseline: number }> {
   let value = 0;
   let baseline = 0;
+  let asyncBaseline = 0;
   for (let round = 0; round < ROUNDS; round++) {
     if (round % 2 === 0) {
       value = Math.max(value, await throughputOurs(watchers, op));
@@ -49,8 +60,9 @@ async function throughput(watchers: number, op: 'create' | 'update'): Promise<{ 
       baseline = Math.max(baseline, await throughputBaseline(watchers, op));
       value = Math.max(value, await throughputOurs(watchers, op));
     }
+    if (watchers === 1) asyncBaseline = Math.max(asyncBaseline, await throughputBaseline(watchers, op, true));
   }
-  return { value, baseline };
+  return { value, baseline, asyncBaseline };
 }
 
 function items(op: 'create' | 'update'): Resource<CounterSpec>[] {
@@ -78,8 +90,8 @@ async function throughputOurs(watchers: number, op: 'create' | 'update'): Promis
   return rate;
 }
 
-async function throughputBaseline(watchers: number, op: 'create' | 'update'): Promise<number> {
-  const base = new Baseline();
+async function throughputBaseline(watchers: number, op: 'create' | 'update', asyncDelivery = false): Promise<number> {
+  const base = new Baseline(asyncDelivery);
   const counts = new Array<number>(watchers).fill(0);
   const subs = counts.map((_, i) => base.subject.subscribe(() => void counts[i]!++));
   if (op === 'update') for (const r of items('create')) await base.write(r);
@@ -170,9 +182,18 @@ export async function run(): Promise<BenchResult> {
   const rows: BenchRow[] = [];
   for (const op of ['create', 'update'] as const) {
     for (const w of WATCHERS) {
-      const { value, baseline } = await throughput(w, op);
+      const { value, baseline, asyncBaseline } = await throughput(w, op);
       const row: BenchRow = { metric: `${op}s/s, ${w} watchKind watcher${w === 1 ? '' : 's'}`, value, unit: 'ops/s', baseline };
       rows.push(w === 1 ? { ...row, target: '≥ 40% of baseline', pass: value >= 0.4 * baseline } : row);
+      if (w === 1) {
+        rows.push({
+          metric: `${op}s/s, 1 watcher, vs async-delivery baseline`,
+          value,
+          unit: 'ops/s',
+          baseline: asyncBaseline,
+          note: 'baseline: Map.set, then Subject.next one microtask later (delivery outside the writer, as the contract requires)',
+        });
+      }
     }
   }
   const l = await latency();
