@@ -10,12 +10,23 @@ import { MisuseError } from './errors.ts';
 
 const ptrOf = (p: Pointer): Pointer => ({ namespace: p.namespace, type: p.type, id: p.id });
 
+// Result readers for host.write, shared rather than made per write.
+const asResource = (x: unknown): Resource => x as Resource;
+const destroyed = (): null => null;
+
 /** The ControllerContext of one controller (or one Q job): every operation checked by its host (§2, §3). */
 export class ContextImpl implements ControllerContext {
+  // Option objects of the hot writes, made once: a State never mutates its arguments.
+  private readonly createOpts: { readonly owner: string; readonly signal: AbortSignal };
+  private readonly signalOpts: { readonly signal: AbortSignal };
+
   constructor(
     private readonly host: ControllerHost,
     readonly signal: AbortSignal,
-  ) {}
+  ) {
+    this.createOpts = { owner: host.name, signal };
+    this.signalOpts = { signal };
+  }
 
   get name(): string {
     return this.host.name;
@@ -104,25 +115,29 @@ export class ContextImpl implements ControllerContext {
     this.host.touched?.add(ptrKey(ptr));
   }
 
-  async create<S>(resource: Resource<S>): Promise<Resource<S>> {
-    const md = resource.metadata;
-    this.host.checkWrite('create', md);
-    await this.host.beforeWrite(this.signal);
-    const r = await this.host.write(
-      md,
-      () => this.state.create(resource, { owner: this.host.name, signal: this.signal }),
-      (x) => x as Resource,
-    );
-    this.touch(md);
-    return r;
+  // create and addFinalizer are a transform's bulk path: plain functions handing back the host's
+  // write promise, rather than async ones wrapping it (a frame and two microtask hops per write).
+  // Every failure, a synchronous one included, is still a rejection.
+  create<S>(resource: Resource<S>): Promise<Resource<S>> {
+    try {
+      const md = resource.metadata;
+      this.host.checkWrite('create', md);
+      // No named local closure here: under tsx's keepNames each would cost a defineProperty per call.
+      const token = this.host.beforeWrite(this.signal);
+      if (token) return token.then(() => this.host.write(md, () => this.state.create(resource, this.createOpts), asResource, true));
+      return this.host.write(md, () => this.state.create(resource, this.createOpts), asResource, true);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   async update<S>(resource: Resource<S>, opts: PhaseOptions = {}): Promise<Resource<S>> {
     const md = resource.metadata;
     this.host.checkWrite('update', md);
-    await this.host.beforeWrite(this.signal);
+    const token = this.host.beforeWrite(this.signal);
+    if (token) await token;
     const uo = { owner: this.host.name, signal: this.signal, ...(opts.expectedPhase ? { expectedPhase: opts.expectedPhase } : {}) };
-    const r = await this.host.write(md, () => this.state.update(resource, uo), (x) => x as Resource);
+    const r = await this.host.write(md, () => this.state.update(resource, uo), asResource);
     this.touch(md);
     return r;
   }
@@ -130,27 +145,30 @@ export class ContextImpl implements ControllerContext {
   async modify<S>(target: Pointer | Resource<S>, recipe: Recipe<S>, opts: PhaseOptions = {}): Promise<Resource<S>> {
     const ptr = 'metadata' in target ? target.metadata : target;
     this.host.checkWrite('modify', ptr);
-    await this.host.beforeWrite(this.signal);
+    const token = this.host.beforeWrite(this.signal);
+    if (token) await token;
     this.host.countRead(false);
     const mo = { owner: this.host.name, signal: this.signal, ...(opts.expectedPhase ? { expectedPhase: opts.expectedPhase } : {}) };
-    const r = await this.host.write(ptr, () => this.state.modify(target, recipe, mo), (x) => x as Resource);
+    const r = await this.host.write(ptr, () => this.state.modify(target, recipe, mo), asResource);
     this.touch(ptr);
     return r;
   }
 
   async destroy(ptr: Pointer, opts: ContextOwnerOptions = {}): Promise<void> {
     this.host.checkWrite('destroy', ptr);
-    await this.host.beforeWrite(this.signal);
+    const token = this.host.beforeWrite(this.signal);
+    if (token) await token;
     await this.host.write(
       ptr,
       () => this.state.destroy(ptrOf(ptr), { owner: opts.owner ?? this.host.name, signal: this.signal }),
-      () => null,
+      destroyed,
     );
   }
 
   async teardown(ptr: Pointer, opts: ContextOwnerOptions = {}): Promise<boolean> {
     this.host.checkWrite('teardown', ptr);
-    await this.host.beforeWrite(this.signal);
+    const token = this.host.beforeWrite(this.signal);
+    if (token) await token;
     const cached = this.host.cachedWatch(ptr) !== undefined;
     const { ready } = await this.host.write(
       ptr,
@@ -165,24 +183,53 @@ export class ContextImpl implements ControllerContext {
     return ready;
   }
 
-  async addFinalizer(ptr: Pointer, ...finalizers: string[]): Promise<Resource> {
-    this.host.checkFinalizer('addFinalizer', ptr);
-    await this.host.beforeWrite(this.signal);
-    return this.host.write(
-      ptr,
-      () => this.state.addFinalizer(ptrOf(ptr), ...finalizers, { signal: this.signal }),
-      (x) => x,
-    );
+  addFinalizer(ptr: Pointer, ...finalizers: string[]): Promise<Resource> {
+    try {
+      this.host.checkFinalizer('addFinalizer', ptr);
+      const token = this.host.beforeWrite(this.signal);
+      if (token) return token.then(() => this.host.write(ptr, () => this.addFinalizerOp(ptr, finalizers), asResource));
+      return this.host.write(ptr, () => this.addFinalizerOp(ptr, finalizers), asResource);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * `state.addFinalizer` is a read, then an update of that version. When this controller's cache
+   * holds the resource, the read is spared: the update goes against the cached version. Any
+   * failure of it (a stale cache: version, owner or phase conflict, not found) falls back to
+   * `state.addFinalizer`, whose outcome is then the answer, so the result is the same either way.
+   */
+  private addFinalizerOp(ptr: Pointer, finalizers: readonly string[]): Promise<Resource> {
+    const cur = this.host.peek(ptr);
+    if (!cur) return this.stateAddFinalizer(ptr, finalizers);
+    const have = cur.metadata.finalizers;
+    let next: string[] | undefined;
+    for (const f of finalizers) {
+      if (typeof f !== 'string') return this.stateAddFinalizer(ptr, finalizers); // the State names the bad argument
+      if (!have.includes(f) && !next?.includes(f)) (next ??= [...have]).push(f);
+    }
+    // Nothing to add as far as the cache knows: the State reads and decides.
+    if (!next) return this.stateAddFinalizer(ptr, finalizers);
+    const updated = { metadata: { ...cur.metadata, finalizers: next }, spec: cur.spec };
+    return this.state
+      .update(updated, { owner: cur.metadata.owner, expectedPhase: 'any', signal: this.signal })
+      .catch(() => this.stateAddFinalizer(ptr, finalizers));
+  }
+
+  private stateAddFinalizer(ptr: Pointer, finalizers: readonly string[]): Promise<Resource> {
+    return this.state.addFinalizer(ptrOf(ptr), ...finalizers, this.signalOpts);
   }
 
   async removeFinalizer(ptr: Pointer, ...finalizers: string[]): Promise<Resource | undefined> {
     this.host.checkFinalizer('removeFinalizer', ptr);
-    await this.host.beforeWrite(this.signal);
+    const token = this.host.beforeWrite(this.signal);
+    if (token) await token;
     try {
       return await this.host.write(
         ptr,
         () => this.state.removeFinalizer(ptrOf(ptr), ...finalizers, { signal: this.signal }),
-        (x) => x,
+        asResource,
       );
     } catch (e) {
       if (isNotFound(e)) return undefined;

@@ -4,7 +4,7 @@ import type { State } from '@cosi-ts/state';
 import { Backoff, type BackoffPolicy } from './backoff.ts';
 import type { Clock } from './clock.ts';
 import type { ControllerContext } from './controller-context.ts';
-import { describeKind, describePtr, type Input } from './controller.ts';
+import { describeKind, describePtr, ptrKey, type Input } from './controller.ts';
 import type { Flavour, NormalizedInput, NormalizedOutput } from './dependency-database.ts';
 import { AccessError } from './errors.ts';
 import { ContextImpl } from './context-impl.ts';
@@ -156,51 +156,59 @@ export class ControllerHost {
    */
   peek(ptr: Pointer): Resource | null | undefined {
     const w = this.cachedWatch(ptr);
-    if (!w?.bootstrapped) return undefined;
-    const o = this.overlay.get(w)?.get(ptr.id);
+    return w ? this.peekAt(w, ptr.id) : undefined;
+  }
+
+  /** {@link peek} for an id of a cache already looked up. */
+  peekAt(w: KindWatch, id: string): Resource | null | undefined {
+    if (!w.bootstrapped) return undefined;
+    const o = this.overlay.get(w)?.get(id);
     if (o) return o.resource;
-    return w.items.get(ptr.id) ?? null;
+    return w.items.get(id) ?? null;
   }
 
   overlayOf(w: KindWatch): Map<string, OverlayEntry> | undefined {
     return this.overlay.get(w);
   }
 
-  /** Runs one write, keeping its result visible to this controller's cached reads until the cache has it. */
-  async write<T>(ptr: Pointer, op: () => Promise<T>, result: (t: T) => Resource | null | undefined): Promise<T> {
+  /**
+   * Runs one write, keeping its result visible to this controller's cached reads until the cache has
+   * it; with `touch`, marks the pointer touched for output tracking (§3.7) once it succeeded.
+   */
+  async write<T>(ptr: Pointer, op: () => Promise<T>, result: (t: T) => Resource | null | undefined, touch = false): Promise<T> {
     const w = this.cachedWatch(ptr);
     w?.beginWrite(ptr.id);
-    let entry: OverlayEntry | undefined;
+    // undefined: failed, or nothing to record
+    let r: Resource | null | undefined;
     try {
       const t = await op();
-      if (w) {
-        const r = result(t);
-        if (r !== undefined) entry = this.makeEntry(w, ptr.id, r);
-      }
+      if (w) r = result(t);
+      if (touch) this.touched?.add(ptrKey(ptr));
       return t;
     } finally {
       if (w) {
-        const added = w.endWrite(ptr.id, entry);
-        const prev = this.overlay.get(w)?.get(ptr.id);
-        if (prev && prev !== entry && entry !== undefined) {
-          w.removeOverlay(prev);
-          this.dropEntry(w, prev);
-        }
-        if (added && entry) {
-          let m = this.overlay.get(w);
-          if (!m) this.overlay.set(w, (m = new Map()));
-          m.set(ptr.id, entry);
+        // The entry is only built when the cache has not caught up yet (rare with an in-process State).
+        const keep = w.endWrite(ptr.id, r);
+        if (r !== undefined) {
+          const prev = this.overlay.get(w)?.get(ptr.id);
+          if (prev) {
+            w.removeOverlay(prev);
+            this.dropEntry(w, prev);
+          }
+          if (keep) {
+            const entry = new HostOverlayEntry(ptr.id, r, this, w);
+            w.addOverlay(entry);
+            let m = this.overlay.get(w);
+            if (!m) this.overlay.set(w, (m = new Map()));
+            m.set(ptr.id, entry);
+          }
         }
       }
     }
   }
 
-  private makeEntry(w: KindWatch, id: string, resource: Resource | null): OverlayEntry {
-    const entry: OverlayEntry = { id, resource, drop: () => this.dropEntry(w, entry) };
-    return entry;
-  }
-
-  private dropEntry(w: KindWatch, entry: OverlayEntry): void {
+  /** Forgets an overlay entry once its cache has caught up (called by the entry). */
+  dropEntry(w: KindWatch, entry: OverlayEntry): void {
     const m = this.overlay.get(w);
     if (m?.get(entry.id) === entry) {
       m.delete(entry.id);
@@ -213,9 +221,34 @@ export class ControllerHost {
     else this.pendingUncachedReads++;
   }
 
-  async beforeWrite(signal: AbortSignal): Promise<void> {
+  /**
+   * Counts a write after taking its rate-limit token. Without a rate limiter nothing is awaited, so
+   * it returns undefined and callers skip an await (one microtask hop less per write). Throws the
+   * signal's reason when aborted; callers are async, so that is a rejection.
+   */
+  beforeWrite(signal: AbortSignal): Promise<void> | undefined {
     if (signal.aborted) throw signal.reason;
-    if (this.deps.rateLimiter) await this.deps.rateLimiter.take(signal);
-    this.pendingWrites++;
+    const limiter = this.deps.rateLimiter;
+    if (!limiter) {
+      this.pendingWrites++;
+      return undefined;
+    }
+    return limiter.take(signal).then(() => {
+      this.pendingWrites++;
+    });
+  }
+}
+
+/** A read-your-writes entry of one controller; a class so that no closure is made per write. */
+class HostOverlayEntry implements OverlayEntry {
+  constructor(
+    readonly id: string,
+    readonly resource: Resource | null,
+    private readonly host: ControllerHost,
+    private readonly w: KindWatch,
+  ) {}
+
+  drop(): void {
+    this.host.dropEntry(this.w, this);
   }
 }

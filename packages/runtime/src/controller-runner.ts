@@ -36,7 +36,8 @@ export class ControllerRunner implements KindListener {
   }
 
   onKindBatch(watch: KindWatch, events: readonly ResourceEvent[], mode: BatchMode): void {
-    if (mode === 'bootstrap') return;
+    // A set trigger absorbs further ones (§3.2): skip matching (a transform never takes its trigger).
+    if (mode === 'bootstrap' || this.trigger.isPending) return;
     if (mode === 'resync') {
       this.trigger.set(); // one trigger per resync batch, whatever it holds
       return;

@@ -26,32 +26,37 @@ export interface OverlayEntry {
   readonly id: string;
   readonly resource: Resource | null;
   /** Called when the cache has applied the write's own event (or something newer). */
-  readonly drop: () => void;
+  drop(): void;
 }
 
-interface Mark {
-  readonly destroyed: boolean;
-  readonly created: number;
-  readonly version: number;
-}
-
+/**
+ * The writes in flight on one id and what the cache applied for it meanwhile. Supersession only
+ * compares against the newest (created, version) seen and whether a destroy was seen, so those
+ * are kept instead of a list of every applied event.
+ */
 interface Inflight {
   count: number;
-  marks: Mark[];
+  /** An event was applied while a write was in flight. */
+  seen: boolean;
+  destroyed: boolean;
+  created: number;
+  version: number;
 }
 
-/** True when an applied event shows the write's result or something newer. */
-function supersedes(mark: Mark, entry: OverlayEntry): boolean {
-  if (entry.resource === null) return mark.destroyed;
-  const c = entry.resource.metadata.created.getTime();
-  return mark.created > c || (mark.created === c && mark.version >= entry.resource.metadata.version);
+/** True when an applied event of (`destroyed`, `created`, `version`) shows the write's result or something newer. */
+function supersedes(destroyed: boolean, created: number, version: number, resource: Resource | null): boolean {
+  if (resource === null) return destroyed;
+  const c = resource.metadata.created.getTime();
+  return created > c || (created === c && version >= resource.metadata.version);
 }
 
-const markOf = (e: ResourceEvent): Mark => ({
-  destroyed: e.type === 'destroyed',
-  created: e.resource.metadata.created.getTime(),
-  version: e.resource.metadata.version,
-});
+function onlyResourceEvents(batch: readonly StateEvent[]): boolean {
+  for (let i = 0; i < batch.length; i++) {
+    const t = batch[i]!.type;
+    if (t !== 'created' && t !== 'updated' && t !== 'destroyed') return false;
+  }
+  return true;
+}
 
 const sameResource = (a: Resource, b: Resource) =>
   a.metadata.version === b.metadata.version && a.metadata.created.getTime() === b.metadata.created.getTime();
@@ -158,25 +163,29 @@ export class KindWatch {
   beginWrite(id: string): void {
     const f = this.inflight.get(id);
     if (f) f.count++;
-    else this.inflight.set(id, { count: 1, marks: [] });
+    else this.inflight.set(id, { count: 1, seen: false, destroyed: false, created: 0, version: 0 });
   }
 
   /**
-   * Ends a write. With a result (`undefined` = no result to record), adds `entry` unless the cache
-   * has already applied the write's event or something newer. Returns whether it was added.
+   * Ends a write. With a result (`undefined` = no result to record), tells whether it needs an
+   * overlay entry: false when the cache has already applied the write's event or something newer.
+   * The caller then adds the entry with {@link addOverlay}.
    */
-  endWrite(id: string, entry: OverlayEntry | undefined): boolean {
+  endWrite(id: string, resource: Resource | null | undefined): boolean {
     const f = this.inflight.get(id);
-    const marks = f?.marks ?? [];
     if (f && --f.count === 0) this.inflight.delete(id);
-    if (!entry || this.stopped) return false;
-    if (marks.some((m) => supersedes(m, entry))) return false;
+    if (resource === undefined || this.stopped) return false;
+    if (f?.seen && supersedes(f.destroyed, f.created, f.version, resource)) return false;
     const cur = this.items.get(id);
-    if (cur && entry.resource !== null && supersedes(markOf({ type: 'updated', resource: cur, old: cur }), entry)) return false;
-    let set = this.overlays.get(id);
-    if (!set) this.overlays.set(id, (set = new Set()));
-    set.add(entry);
+    if (cur && resource !== null && supersedes(false, cur.metadata.created.getTime(), cur.metadata.version, resource)) return false;
     return true;
+  }
+
+  /** Keeps a write result visible until the cache applies its event (after {@link endWrite} said so). */
+  addOverlay(entry: OverlayEntry): void {
+    let set = this.overlays.get(entry.id);
+    if (!set) this.overlays.set(entry.id, (set = new Set()));
+    set.add(entry);
   }
 
   removeOverlay(entry: OverlayEntry): void {
@@ -194,16 +203,21 @@ export class KindWatch {
     this.sub = this.deps.state.watchKindAggregated(this.kind, { bootstrapContents: true }).subscribe({
       next: (batch) => {
         if (this.stopped || failed) return;
-        const events: ResourceEvent[] = [];
+        // A live batch of resource events only (the usual case) is used as it is: batches are frozen.
+        let events = batch as readonly ResourceEvent[];
         let sawBootstrapped = false;
-        for (const e of batch) {
-          if (e.type === 'errored') {
-            failed = true;
-            this.log.warn({ err: e.error }, 'watch errored; re-establishing it');
-            break;
+        if (!onlyResourceEvents(batch)) {
+          const kept: ResourceEvent[] = [];
+          for (const e of batch) {
+            if (e.type === 'errored') {
+              failed = true;
+              this.log.warn({ err: e.error }, 'watch errored; re-establishing it');
+              break;
+            }
+            if (e.type === 'bootstrapped') sawBootstrapped = true;
+            else if (e.type !== 'noop') kept.push(e);
           }
-          if (e.type === 'bootstrapped') sawBootstrapped = true;
-          else if (e.type !== 'noop') events.push(e);
+          events = kept;
         }
         if (booting) {
           boot.push(...events);
@@ -272,12 +286,22 @@ export class KindWatch {
       if (e.type === 'destroyed') this.items.delete(id);
       else this.items.set(id, e.resource);
       const f = this.inflight.get(id);
-      const mark = f || this.overlays.has(id) ? markOf(e) : null;
-      if (f && mark) f.marks.push(mark);
       const set = this.overlays.get(id);
-      if (set && mark) {
+      if (f === undefined && set === undefined) continue;
+      const destroyed = e.type === 'destroyed';
+      const created = e.resource.metadata.created.getTime();
+      const version = e.resource.metadata.version;
+      if (f) {
+        if (!f.seen || created > f.created || (created === f.created && version > f.version)) {
+          f.created = created;
+          f.version = version;
+        }
+        f.seen = true;
+        f.destroyed ||= destroyed;
+      }
+      if (set) {
         for (const entry of set) {
-          if (supersedes(mark, entry)) {
+          if (supersedes(destroyed, created, version, entry.resource)) {
             set.delete(entry);
             entry.drop();
           }

@@ -7,7 +7,7 @@ import { Runtime } from './runtime.ts';
 import { eventually } from './conformance/eventually.ts';
 import { delayedWatches } from './conformance/fixture.ts';
 import { intToStr } from './conformance/controllers.ts';
-import { Ints, Strs, type StrSpec } from './conformance/types.ts';
+import { Ints, Strs, type IntSpec, type StrSpec } from './conformance/types.ts';
 
 describe('read cache', () => {
   it('shows a controller its own teardown and destroy before the delayed watch does', async () => {
@@ -154,5 +154,36 @@ describe('read cache', () => {
     ac2.abort();
     await running2;
     expect(failures).toHaveLength(1);
+  });
+
+  it('adds a finalizer to an input its cache holds stale without losing the newer write', async () => {
+    const inner = new InMemoryState();
+    const ptr = Ints.pointer('a');
+    await inner.create(Ints.create('a', { value: 1 }));
+    const rt = new Runtime(delayedWatches(inner, 200));
+    const results: { value: number; finalizers: readonly string[] }[] = [];
+    rt.register({
+      name: 'Holder',
+      inputs: [{ namespace: 'ints', type: Ints, kind: 'strong' }],
+      outputs: [],
+      async run(ctx) {
+        expect((await ctx.get<IntSpec>(ptr)).spec.value).toBe(1);
+        // A newer version the cache sees only 200 ms later.
+        await inner.modify<IntSpec>(ptr, (d) => {
+          d.spec = { value: 2 };
+        });
+        const r = await ctx.addFinalizer(ptr, 'Holder');
+        results.push({ value: (r.spec as IntSpec).value, finalizers: r.metadata.finalizers });
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+      },
+    });
+    const ac = new AbortController();
+    const running = rt.run(ac.signal);
+    await eventually(() => expect(results).toHaveLength(1));
+    expect(results[0]).toEqual({ value: 2, finalizers: ['Holder'] });
+    const stored = await inner.get<IntSpec>(ptr);
+    expect({ value: stored.spec.value, finalizers: stored.metadata.finalizers }).toEqual({ value: 2, finalizers: ['Holder'] });
+    ac.abort();
+    await running;
   });
 });

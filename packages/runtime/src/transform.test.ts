@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { combineLatest, map } from 'rxjs';
+import { combineLatest, finalize, map, take } from 'rxjs';
 import { label } from '@cosi-ts/resource';
 import { InMemoryState, isNotFound } from '@cosi-ts/state';
 import { Runtime } from './runtime.ts';
@@ -37,6 +37,42 @@ describe('transform', () => {
     expect(await state.teardown(Ints.pointer('two'))).toBe(false);
     await state.watchFor(Ints.pointer('two'), { finalizersEmpty: true, signal: AbortSignal.timeout(5000) });
     await expect(state.get(Strs.pointer('two', 'strs'))).rejects.toSatisfy(isNotFound);
+    ac.abort();
+    await running;
+  });
+
+  it('replays the latest version to every subscription of input$, then each new one, and completes them on teardown', async () => {
+    const state = new InMemoryState();
+    await state.create(Ints.create('one', { value: 1 }));
+    const completed: string[] = [];
+    const rt = new Runtime(state);
+    rt.register(
+      transform<IntSpec, StrSpec>({
+        name: 'Twice',
+        input: { type: Ints, namespace: 'ints' },
+        output: { type: Strs, namespace: 'strs' },
+        // Three subscriptions of one input$: two that follow it and one that leaves after a value.
+        pipeline: (in$) =>
+          combineLatest([
+            in$.pipe(finalize(() => completed.push('first'))),
+            in$.pipe(map((i) => i.spec.value * 10)),
+            in$.pipe(take(1)),
+          ]).pipe(map(([a, b, c]) => ({ spec: { value: `${a.spec.value}/${b}/${c.spec.value}` } }))),
+      }),
+    );
+    const ac = new AbortController();
+    const running = rt.run(ac.signal);
+    const str = () => state.get<StrSpec>(Strs.pointer('one', 'strs')).then((r) => r.spec.value);
+    await eventually(async () => expect(await str()).toBe('1/10/1'));
+    await state.modify<IntSpec>(Ints.pointer('one'), (d) => {
+      d.spec.value = 2;
+    });
+    await eventually(async () => expect(await str()).toBe('2/20/1'));
+    expect(completed).toEqual([]);
+    await state.teardown(Ints.pointer('one'));
+    await state.watchFor(Ints.pointer('one'), { finalizersEmpty: true, signal: AbortSignal.timeout(5000) });
+    expect(completed).toEqual(['first']);
+    await expect(state.get(Strs.pointer('one', 'strs'))).rejects.toSatisfy(isNotFound);
     ac.abort();
     await running;
   });

@@ -21,6 +21,11 @@ export class Trigger {
     },
   ) {}
 
+  /** A trigger is pending: `set()` would change nothing (no waiter can exist while one is). */
+  get isPending(): boolean {
+    return this.pending && !this.closed;
+  }
+
   set(): void {
     if (this.closed) return;
     if (!this.pending) {
