@@ -1,6 +1,6 @@
 import { defineResourceType } from '@cosi-ts/resource';
 import type { AffiliateSpec } from './affiliate-spec.ts';
-import { CLUSTER_NAMESPACE } from './namespaces.ts';
+import { CLUSTER_NAMESPACE, CLUSTER_RAW_NAMESPACE } from './namespaces.ts';
 
 /**
  * `cluster/Affiliates/<NodeID>`: the local affiliate and the merged view of every other node;
@@ -9,6 +9,8 @@ import { CLUSTER_NAMESPACE } from './namespaces.ts';
 export const Affiliate = defineResourceType<AffiliateSpec>({
   type: 'Affiliates.cluster.talos.dev',
   defaultNamespace: CLUSTER_NAMESPACE,
+  // A typo in a namespace would silently make a kind nobody watches: refuse it where it is made.
+  namespaces: [CLUSTER_RAW_NAMESPACE],
   printColumns: [
     { name: 'HOSTNAME', jsonPath: '{.hostname}' },
     { name: 'MACHINE TYPE', jsonPath: '{.machineType}' },

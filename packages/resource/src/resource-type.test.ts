@@ -145,3 +145,36 @@ describe('ResourceType', () => {
     expect(defineResourceType({ type: 'Secrets.test.dev', defaultNamespace: 'x', sensitive: true }).sensitive).toBe(true);
   });
 });
+
+describe('namespaces a type declares', () => {
+  const Affiliates = defineResourceType<{ nodename: string }>({
+    type: 'Affiliates.cluster.talos.dev',
+    defaultNamespace: 'cluster',
+    namespaces: ['cluster-raw'],
+  });
+
+  it('accepts the default and the declared namespaces', () => {
+    expect(Affiliates.create('n1', { nodename: 'a' }).metadata.namespace).toBe('cluster');
+    expect(Affiliates.create('k8s/n1', { nodename: 'a' }, { namespace: 'cluster-raw' }).metadata.namespace).toBe('cluster-raw');
+    expect(Affiliates.pointer('n1', 'cluster-raw')).toEqual({ namespace: 'cluster-raw', type: 'Affiliates.cluster.talos.dev', id: 'n1' });
+  });
+
+  it('refuses an unknown namespace, naming the resource and the rule', () => {
+    expect(() => Affiliates.create('n1', { nodename: 'a' }, { namespace: 'clustr' })).toThrow(
+      new TypeError(
+        'resource clustr/Affiliates.cluster.talos.dev/n1: namespace "clustr" is not one of the namespaces Affiliates.cluster.talos.dev lives in (cluster, cluster-raw)',
+      ),
+    );
+    expect(() => Affiliates.pointer('n1', 'other')).toThrow(/namespace "other" is not one of the namespaces/);
+    expect(() => Affiliates.kind('other')).toThrow(/resource other\/Affiliates.cluster.talos.dev: namespace "other"/);
+  });
+
+  it('places no limit when none is declared', () => {
+    const Free = defineResourceType<{ x: number }>({ type: 'Frees.test.cosi.dev', defaultNamespace: 'a' });
+    expect(Free.create('1', { x: 1 }, { namespace: 'anything' }).metadata.namespace).toBe('anything');
+  });
+
+  it('refuses a malformed namespace list', () => {
+    expect(() => defineResourceType({ type: 'Bads.test.cosi.dev', defaultNamespace: 'a', namespaces: [''] })).toThrow(TypeError);
+  });
+});

@@ -21,6 +21,12 @@ export interface ResourceTypeOptions<S> {
   skipAutomaticAliases?: boolean;
   /** Spec equality for the no-op rule; default: structural deep equality. */
   equals?: (a: S, b: S) => boolean;
+  /**
+   * The namespaces this type may live in (the default namespace is always one of them). When given,
+   * `create`, `pointer` and `kind` refuse any other namespace with a TypeError naming the rule.
+   * The state itself stores whatever it is given (specs/state.md §2: writes are not validated).
+   */
+  namespaces?: readonly string[];
 }
 
 /** What a `ResourceDefinitions.meta.cosi.dev` resource holds (specs/state.md §2). */
@@ -130,11 +136,27 @@ export function deriveDefinition(opts: DefinitionOptions): ResourceDefinitionSpe
   });
 }
 
+function allowedNamespaces(type: string, defaultNamespace: string, namespaces: readonly string[] | undefined): Set<string> | undefined {
+  if (namespaces === undefined) return undefined;
+  if (!Array.isArray(namespaces) || namespaces.some((n) => typeof n !== 'string' || n === '')) {
+    throw new TypeError(`resource type ${type}: namespaces must be a list of non-empty strings`);
+  }
+  return new Set([defaultNamespace, ...namespaces]);
+}
+
 /** Declares a resource type; TypeError when the type name breaks specs/state.md §2 rules 1–3. */
 export function defineResourceType<S>(opts: ResourceTypeOptions<S>): ResourceType<S> {
   const definition = deriveDefinition(opts);
   const { type, defaultNamespace } = definition;
   const equals = opts.equals ?? specEquals;
+  const allowed = allowedNamespaces(type, defaultNamespace, opts.namespaces);
+  const checked = (namespace: string, id?: string): string => {
+    if (allowed !== undefined && !allowed.has(namespace)) {
+      const name = id === undefined ? `${namespace}/${type}` : `${namespace}/${type}/${id}`;
+      throw new TypeError(`resource ${name}: namespace ${JSON.stringify(namespace)} is not one of the namespaces ${type} lives in (${[...allowed].join(', ')})`);
+    }
+    return namespace;
+  };
   return Object.freeze({
     type,
     defaultNamespace,
@@ -142,10 +164,10 @@ export function defineResourceType<S>(opts: ResourceTypeOptions<S>): ResourceTyp
     definition,
     create(id: string, spec: S, o: NewResourceOptions = {}): Resource<S> {
       const { namespace = defaultNamespace, ...rest } = o;
-      return newResource({ ...rest, namespace, type, id }, spec);
+      return newResource({ ...rest, namespace: checked(namespace, id), type, id }, spec);
     },
-    pointer: (id: string, namespace = defaultNamespace) => pointerOf({ namespace, type, id }),
-    kind: (namespace = defaultNamespace) => kindOf({ namespace, type }),
+    pointer: (id: string, namespace = defaultNamespace) => pointerOf({ namespace: checked(namespace, id), type, id }),
+    kind: (namespace = defaultNamespace) => kindOf({ namespace: checked(namespace), type }),
     equals: (a: S, b: S) => equals(a, b),
     is: (r: Resource<unknown>): r is Resource<S> => r.metadata.type === type,
   });
