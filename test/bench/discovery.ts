@@ -33,8 +33,15 @@ async function serve(mode: Mode): Promise<void> {
   let stop: () => Promise<void>;
   let addr: string;
   if (mode === 'real') {
-    // The rate limit (15/s per IP) would measure itself: every bench client comes from 127.0.0.1.
-    const svc = new DiscoveryService({ addr: '127.0.0.1:0', rateLimit: false, gcIntervalMs: 60_000 });
+    // Every bench client comes from 127.0.0.1: the per-IP rate limit and watch limits (15/s, 1024
+    // watches, 64 MiB backlog) would measure themselves, so they are lifted here.
+    const svc = new DiscoveryService({
+      addr: '127.0.0.1:0',
+      rateLimit: false,
+      gcIntervalMs: 60_000,
+      watchLimits: { maxPerIp: 100_000, maxBacklogBytesPerIp: 1 << 30 },
+      transport: { maxConnectionsPerIp: 100_000 },
+    });
     addr = await svc.start();
     stop = () => svc.stop();
   } else {

@@ -16,11 +16,14 @@ import { status, type Metadata, type ServerErrorResponse, type ServerUnaryCall, 
 import type { Logger } from 'pino';
 import { ipBytesToString, resolveClientIp, type ClientIpPolicy } from './client-ip.ts';
 import type { ClusterStore } from './cluster-store.ts';
-import { DiscoveryError, isDiscoveryError } from './discovery-error.ts';
+import { DiscoveryError, isDiscoveryError, type DiscoveryErrorCode } from './discovery-error.ts';
+import { resetGrpcCall } from './grpc-stream-reset.ts';
+import { ProblemLog } from './problem-log.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { GrpcType, ServiceMetrics } from './service-metrics.ts';
 import { validateAffiliateData, validateAffiliateId, validateClusterId, validateEndpoints, validateTtl } from './validate.ts';
 import { normalizeClientVersion } from './version-label.ts';
+import type { WatchQuota, WatchTicket } from './watch-quota.ts';
 import { WatchSender } from './watch-sender.ts';
 
 export interface ClusterHandlersOptions {
@@ -34,6 +37,10 @@ export interface ClusterHandlersOptions {
   readonly redirectEndpoint: string | undefined;
   /** Aborted when the server stops: calls waiting for a rate-limit token end with Unavailable. */
   readonly shutdown: AbortSignal;
+  /** Open Watches and their unsent bytes, per client IP and in total. */
+  readonly watchQuota: WatchQuota;
+  /** A Watch whose unsent output makes no progress for this long is reset. */
+  readonly watchStallTimeoutMs: number;
 }
 
 type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
@@ -50,6 +57,14 @@ export interface ActiveWatches {
   /** Affiliate changes recorded but not yet sent, over all Watches. */
   pending(): number;
 }
+
+// Log lines of the ways a Watch is refused for a bound of ours (not per call: see ProblemLog).
+const REFUSALS: Partial<Record<DiscoveryErrorCode, string>> = {
+  'too-many-watches-per-ip': 'watch refused: too many watches from one client IP',
+  'too-many-watches': 'watch refused: too many watches on the server',
+  'watch-backlog-per-ip': 'watch refused: too much unsent watch data for one client IP',
+  'watch-backlog': 'watch refused: too much unsent watch data on the server',
+};
 
 const CANCELLED: GrpcStatus = { code: status.CANCELLED, details: 'call cancelled by the client' };
 
@@ -70,7 +85,8 @@ function deadlineOf(call: AnyCall): number {
  * protocol map to their status; anything else is a bug and answers Internal without crashing.
  */
 export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: ClusterServer; watches: ActiveWatches } {
-  const active = new Map<ServerWritableStream<WatchRequest, WatchResponse>, WatchSender>();
+  const active = new Map<ServerWritableStream<WatchRequest, WatchResponse>, { sender: WatchSender; ticket: WatchTicket }>();
+  const problems = new ProblemLog(o.logger);
 
   const toStatus = (method: string, e: unknown): GrpcStatus => {
     if (isDiscoveryError(e)) return { code: e.grpcCode, details: e.message };
@@ -165,6 +181,12 @@ export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: Cl
         m.handled(s.code);
         call.emit('error', s);
       };
+      const refuse = (e: unknown): void => {
+        const message = isDiscoveryError(e) ? REFUSALS[e.code] : undefined;
+        // Once a minute per kind: a client retrying in a loop must not flood the log.
+        if (message !== undefined) problems.warn((e as DiscoveryError).code, { peer: call.getPeer(), details: (e as DiscoveryError).message }, message);
+        fail(toStatus('Watch', e));
+      };
       limit(call as AnyCall).then(
         () => {
           if (call.cancelled) {
@@ -182,31 +204,67 @@ export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: Cl
             fail(toStatus('Watch', e));
             return;
           }
+          const ip = clientIpOf(call as AnyCall);
+          let ticket: WatchTicket;
+          try {
+            ticket = o.watchQuota.admit(ip === undefined ? undefined : ipBytesToString(ip));
+          } catch (e) {
+            refuse(e);
+            return;
+          }
+          let endTimer: NodeJS.Timeout | undefined;
+          const stopSending = (): void => {
+            active.delete(call);
+            sender.close();
+          };
+          // The ticket (its Watch count and unsent bytes) is held until the stream is really gone.
+          const closed = (): void => {
+            stopSending();
+            clearTimeout(endTimer);
+            ticket.release();
+          };
+          const resetStalled = (): void => {
+            problems.warn('watch-stalled', { peer: call.getPeer(), clusterId: call.request.clusterId, stallTimeoutMs: o.watchStallTimeoutMs }, 'watch reset: client stopped reading');
+            m.handled(status.RESOURCE_EXHAUSTED);
+            // A status would wait behind the unread output for ever: reset the stream, which frees it.
+            if (resetGrpcCall(call)) closed();
+            else call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: 'watch stalled: client stopped reading' });
+          };
           const sender = new WatchSender(
             {
-              write: (msg) => call.write(msg),
+              write: (msg, written) => call.write(msg, written),
               onDrain: (listener) => call.once('drain', listener),
               abort: () => {
-                active.delete(call);
+                stopSending();
                 // One line per slow client, not per message.
                 o.logger.warn({ peer: call.getPeer(), clusterId: call.request.clusterId }, 'watch ended: client fell too far behind');
                 fail({ code: status.ABORTED, details: new DiscoveryError('lost-update').message });
+                // The status is queued behind what the client has not read: if it never reads, reset.
+                endTimer = setTimeout(resetStalled, o.watchStallTimeoutMs);
+                endTimer.unref();
+              },
+              stalled: () => {
+                stopSending();
+                resetStalled();
               },
             },
-            { onSent: () => m.sent() },
+            { onSent: () => m.sent(), stallTimeoutMs: o.watchStallTimeoutMs, ticket },
           );
-          active.set(call, sender);
+          active.set(call, { sender, ticket });
           call.once('cancelled', () => {
-            active.delete(call);
-            sender.close();
+            closed();
             m.handled(status.CANCELLED);
           });
           call.once('finish', () => {
-            active.delete(call);
-            sender.close();
+            closed();
             m.handled(status.OK);
           });
-          sender.start(o.store.subscribe(call.request.clusterId, sender));
+          try {
+            sender.start(o.store.subscribe(call.request.clusterId, sender));
+          } catch (e) {
+            closed();
+            refuse(e);
+          }
         },
         (e: unknown) => fail(call.cancelled ? CANCELLED : toStatus('Watch', e)),
       ).catch((e: unknown) => {
@@ -220,8 +278,9 @@ export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: Cl
     handlers,
     watches: {
       endAll: () => {
-        for (const [call, sender] of active) {
+        for (const [call, { sender, ticket }] of active) {
           sender.close();
+          ticket.release();
           call.end();
         }
         active.clear();
@@ -231,7 +290,7 @@ export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: Cl
       },
       pending: () => {
         let n = 0;
-        for (const sender of active.values()) n += sender.pendingCount;
+        for (const { sender } of active.values()) n += sender.pendingCount;
         return n;
       },
     },

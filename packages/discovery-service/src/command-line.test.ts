@@ -15,7 +15,20 @@ describe('discovery-service command line', () => {
       snapshots: { path: '/var/discovery-service/state.snapshot', intervalMs: 600_000 },
       trustXRealIp: false,
       trustFirstXForwardedFor: false,
+      watchLimits: { maxPerIp: 1024, maxTotal: 100_000, maxBacklogBytesPerIp: 64 * 1024 * 1024, maxBacklogBytes: 1024 * 1024 * 1024, stallTimeoutMs: 120_000 },
+      transport: { maxConnectionsPerIp: 2048, maxConnections: 200_000, maxConcurrentStreams: 1024, maxConnectionIdleMs: 300_000 },
     });
+  });
+
+  it('takes the Watch and transport bounds', () => {
+    const o = parseCommandLine(
+      ['--max-watches-per-ip', '5', '--max-watches=50', '--max-watch-backlog-per-ip', '1000', '--max-watch-backlog', '9000', '--watch-stall-timeout', '30s', '--max-concurrent-streams', '64', '--max-connection-idle', '1h', '--max-connections-per-ip', '7', '--max-connections', '70'],
+      quiet(),
+    );
+    expect(o.watchLimits).toEqual({ maxPerIp: 5, maxTotal: 50, maxBacklogBytesPerIp: 1000, maxBacklogBytes: 9000, stallTimeoutMs: 30_000 });
+    expect(o.transport).toEqual({ maxConnectionsPerIp: 7, maxConnections: 70, maxConcurrentStreams: 64, maxConnectionIdleMs: 3_600_000 });
+    expect(() => parseCommandLine(['--max-watches-per-ip', '0'], quiet())).toThrow(/positive integer/);
+    expect(() => parseCommandLine(['--max-watches', '1e3'], quiet())).toThrow(/positive integer/);
   });
 
   it('takes Go-style durations and booleans', () => {

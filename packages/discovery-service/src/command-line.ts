@@ -2,6 +2,17 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { DiscoveryServiceOptions } from './discovery-service.ts';
 import { parseGoDuration } from './duration.ts';
 import { MAX_TIMER_MS } from './interval-error.ts';
+import {
+  DEFAULT_MAX_CONCURRENT_STREAMS,
+  DEFAULT_MAX_CONNECTION_IDLE_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_IP,
+  DEFAULT_MAX_WATCH_BACKLOG_BYTES,
+  DEFAULT_MAX_WATCH_BACKLOG_BYTES_PER_IP,
+  DEFAULT_MAX_WATCHES,
+  DEFAULT_MAX_WATCHES_PER_IP,
+  DEFAULT_WATCH_STALL_TIMEOUT_MS,
+} from './limits.ts';
 
 function bool(value: string | undefined): boolean {
   if (value === undefined || value === '' || value === 'true' || value === '1') return true;
@@ -21,6 +32,12 @@ function duration(value: string): number {
   return ms;
 }
 
+function count(value: string): number {
+  const n = /^[0-9]+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive integer`);
+  return n;
+}
+
 interface Flags {
   addr: string;
   landingAddr: string;
@@ -35,6 +52,15 @@ interface Flags {
   snapshotKeyFile: string;
   trustXRealIp: boolean;
   trustFirstXForwardedFor: boolean;
+  maxWatchesPerIp: number;
+  maxWatches: number;
+  maxWatchBacklogPerIp: number;
+  maxWatchBacklog: number;
+  watchStallTimeout: number;
+  maxConcurrentStreams: number;
+  maxConnectionIdle: number;
+  maxConnectionsPerIp: number;
+  maxConnections: number;
 }
 
 /**
@@ -57,6 +83,16 @@ export function buildCommand(): Command {
     .addOption(new Option('--snapshot-key-file <path>', 'AES-256 key of the snapshot: 32 bytes, raw or base64 (created if the default is missing)').default('', '"<snapshot-path>.key"'))
     .option('--trust-x-real-ip [bool]', 'take the client IP from X-Real-IP (only behind a proxy that sets it)', bool, false)
     .option('--trust-first-x-forwarded-for [bool]', 'take the client IP from the first X-Forwarded-For entry (only behind a proxy)', bool, false)
+    // Bounds of our own (not in the Go server); docs/discovery-service.md explains the defaults.
+    .addOption(new Option('--max-watches-per-ip <n>', 'open Watch streams per client IP').default(DEFAULT_MAX_WATCHES_PER_IP).argParser(count))
+    .addOption(new Option('--max-watches <n>', 'open Watch streams in total').default(DEFAULT_MAX_WATCHES).argParser(count))
+    .addOption(new Option('--max-watch-backlog-per-ip <bytes>', 'Watch bytes not yet taken by slow clients, per client IP').default(DEFAULT_MAX_WATCH_BACKLOG_BYTES_PER_IP).argParser(count))
+    .addOption(new Option('--max-watch-backlog <bytes>', 'Watch bytes not yet taken by slow clients, in total').default(DEFAULT_MAX_WATCH_BACKLOG_BYTES).argParser(count))
+    .addOption(new Option('--watch-stall-timeout <duration>', 'reset a Watch whose unsent output makes no progress for this long').default(DEFAULT_WATCH_STALL_TIMEOUT_MS, '2m').argParser(duration))
+    .addOption(new Option('--max-connections-per-ip <n>', 'TCP connections to the gRPC port per remote address').default(DEFAULT_MAX_CONNECTIONS_PER_IP).argParser(count))
+    .addOption(new Option('--max-connections <n>', 'TCP connections to the gRPC port in total').default(DEFAULT_MAX_CONNECTIONS).argParser(count))
+    .addOption(new Option('--max-concurrent-streams <n>', 'HTTP/2 streams per connection').default(DEFAULT_MAX_CONCURRENT_STREAMS).argParser(count))
+    .addOption(new Option('--max-connection-idle <duration>', 'close connections without any stream after this long').default(DEFAULT_MAX_CONNECTION_IDLE_MS, '5m').argParser(duration))
     .addHelpText('after', '\nEnvironment: LOG_LEVEL (trace, debug, info, warn, error; default info). Logs are JSON lines on stdout.')
     .showHelpAfterError()
     .allowExcessArguments(false);
@@ -82,5 +118,18 @@ export function parseCommandLine(args: readonly string[], command: Command = bui
       : {}),
     trustXRealIp: f.trustXRealIp,
     trustFirstXForwardedFor: f.trustFirstXForwardedFor,
+    watchLimits: {
+      maxPerIp: f.maxWatchesPerIp,
+      maxTotal: f.maxWatches,
+      maxBacklogBytesPerIp: f.maxWatchBacklogPerIp,
+      maxBacklogBytes: f.maxWatchBacklog,
+      stallTimeoutMs: f.watchStallTimeout,
+    },
+    transport: {
+      maxConnectionsPerIp: f.maxConnectionsPerIp,
+      maxConnections: f.maxConnections,
+      maxConcurrentStreams: f.maxConcurrentStreams,
+      maxConnectionIdleMs: f.maxConnectionIdle,
+    },
   };
 }

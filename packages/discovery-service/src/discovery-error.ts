@@ -13,6 +13,10 @@ export type DiscoveryErrorCode =
   | 'too-many-endpoints'
   | 'rate-limited'
   | 'lost-update'
+  | 'too-many-watches-per-ip'
+  | 'too-many-watches'
+  | 'watch-backlog-per-ip'
+  | 'watch-backlog'
   | 'shutting-down';
 
 const grpcCodes: Record<DiscoveryErrorCode, status> = {
@@ -27,6 +31,10 @@ const grpcCodes: Record<DiscoveryErrorCode, status> = {
   'too-many-endpoints': status.RESOURCE_EXHAUSTED,
   'rate-limited': status.RESOURCE_EXHAUSTED,
   'lost-update': status.ABORTED,
+  'too-many-watches-per-ip': status.RESOURCE_EXHAUSTED,
+  'too-many-watches': status.RESOURCE_EXHAUSTED,
+  'watch-backlog-per-ip': status.RESOURCE_EXHAUSTED,
+  'watch-backlog': status.RESOURCE_EXHAUSTED,
   'shutting-down': status.UNAVAILABLE,
 };
 
@@ -43,6 +51,11 @@ const messages: Record<DiscoveryErrorCode, string> = {
   'too-many-endpoints': 'too many endpoints in the affiliate',
   'rate-limited': 'rate limit exceeds request timeout',
   'lost-update': 'subscription canceled: lost update',
+  // Our own bounds (not in the Go server); the limit is appended: "(limit 1024)".
+  'too-many-watches-per-ip': 'too many watches from this client IP',
+  'too-many-watches': 'too many watches on this server',
+  'watch-backlog-per-ip': 'too much unsent watch data for this client IP',
+  'watch-backlog': 'too much unsent watch data on this server',
   // Calls still waiting for a rate-limit token when the server stops; clients retry elsewhere.
   'shutting-down': 'server is shutting down',
 };
@@ -52,8 +65,9 @@ export class DiscoveryError extends Error {
   readonly code: DiscoveryErrorCode;
   readonly grpcCode: status;
 
-  constructor(code: DiscoveryErrorCode) {
-    super(messages[code]);
+  /** `limit`: appended to the message as `(limit <n>)`, for our own configurable bounds. */
+  constructor(code: DiscoveryErrorCode, limit?: number) {
+    super(limit === undefined ? messages[code] : `${messages[code]} (limit ${limit})`);
     this.name = 'DiscoveryError';
     this.code = code;
     this.grpcCode = grpcCodes[code];

@@ -11,11 +11,24 @@ import { createClusterHandlers, type ActiveWatches } from './cluster-handlers.ts
 import { ClusterStore, type GcResult, type StoreStats } from './cluster-store.ts';
 import { createLandingHandler, createMetricsHandler } from './http-pages.ts';
 import { checkInterval } from './interval-error.ts';
-import { MAX_REQUEST_BYTES } from './limits.ts';
+import { ConnectionGate } from './connection-gate.ts';
+import {
+  DEFAULT_MAX_CONCURRENT_STREAMS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_IP,
+  DEFAULT_MAX_CONNECTION_IDLE_MS,
+  DEFAULT_MAX_WATCH_BACKLOG_BYTES,
+  DEFAULT_MAX_WATCH_BACKLOG_BYTES_PER_IP,
+  DEFAULT_MAX_WATCHES,
+  DEFAULT_MAX_WATCHES_PER_IP,
+  DEFAULT_WATCH_STALL_TIMEOUT_MS,
+  MAX_REQUEST_BYTES,
+} from './limits.ts';
 import { formatHostPort, parseListenAddress } from './listen-address.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { ServiceMetrics } from './service-metrics.ts';
 import { loadSnapshotKey } from './snapshot-key.ts';
+import { WatchQuota } from './watch-quota.ts';
 import { SnapshotStorage } from './snapshot-storage.ts';
 import { ReloadingCertificateProvider, TlsConfigError } from './tls-certificate-provider.ts';
 
@@ -58,19 +71,61 @@ export interface DiscoveryServiceOptions {
   readonly shutdownGraceMs?: number;
   /** How often TLS files are checked for changes. Default 2 s. */
   readonly tlsPollIntervalMs?: number;
+  /** Bounds on Watch streams (not in the Go server); defaults in parentheses. */
+  readonly watchLimits?: WatchLimitOptions;
+  /** HTTP/2 transport bounds. */
+  readonly transport?: TransportOptions;
+}
+
+export interface WatchLimitOptions {
+  /** Open Watches per client IP (1024). Over it a Watch fails at once with ResourceExhausted. */
+  readonly maxPerIp?: number;
+  /** Open Watches in total (100,000). */
+  readonly maxTotal?: number;
+  /** Watch bytes written but not yet taken by the transport, per client IP (64 MiB). */
+  readonly maxBacklogBytesPerIp?: number;
+  /** The same in total (1 GiB). */
+  readonly maxBacklogBytes?: number;
+  /** A blocked Watch whose output makes no progress for this long is reset (2 min). */
+  readonly stallTimeoutMs?: number;
+}
+
+export interface TransportOptions {
+  /** TCP connections to the gRPC port per remote address (2048); more are closed at once. */
+  readonly maxConnectionsPerIp?: number;
+  /** TCP connections to the gRPC port in total (200,000). */
+  readonly maxConnections?: number;
+  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection (1024). */
+  readonly maxConcurrentStreams?: number;
+  /** A connection with no open stream for this long is closed with GOAWAY (5 min). */
+  readonly maxConnectionIdleMs?: number;
+  /** Ping a connection after this long without activity (2 min, spec R8). */
+  readonly keepaliveTimeMs?: number;
+  /** Drop it if the ping is not answered within this (20 s, spec R8). */
+  readonly keepaliveTimeoutMs?: number;
 }
 
 const SNAPSHOT_SHUTDOWN_LIMIT_MS = 10_000;
 const RATE_LIMIT_PRUNE_MS = 60_000;
 
-// R8: no idle or request timeouts (a Watch may be silent for 30 min); ping idle connections every
-// 2 min, drop them after 20 s without an answer. grpc-js servers accept client pings at any rate.
-const SERVER_OPTIONS = {
-  'grpc.keepalive_time_ms': 120_000,
-  'grpc.keepalive_timeout_ms': 20_000,
-  'grpc.max_send_message_length': -1,
-  'grpc.max_receive_message_length': MAX_REQUEST_BYTES,
-} as const;
+// R8: no timeouts on streams (a Watch may be silent for 30 min); ping idle connections every 2 min,
+// drop them after 20 s without an answer (this also ends a plaintext connection that never sends
+// the HTTP/2 preface). grpc-js servers accept client pings at any rate. A connection without any
+// stream is closed after maxConnectionIdleMs; a Watching client always has one, so is never cut.
+function serverOptions(t: TransportOptions): Record<string, number> {
+  return {
+    'grpc.keepalive_time_ms': t.keepaliveTimeMs ?? 120_000,
+    'grpc.keepalive_timeout_ms': t.keepaliveTimeoutMs ?? 20_000,
+    'grpc.max_connection_idle_ms': t.maxConnectionIdleMs ?? DEFAULT_MAX_CONNECTION_IDLE_MS,
+    'grpc.max_concurrent_streams': t.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS,
+    'grpc.max_send_message_length': -1,
+    'grpc.max_receive_message_length': MAX_REQUEST_BYTES,
+  };
+}
+
+function checkCount(option: string, n: number): void {
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`${option} must be a positive integer, got ${n}`);
+}
 
 function listen(server: HttpServer, addr: string, logger: Logger): Promise<string> {
   const { host, port } = parseListenAddress(addr);
@@ -106,7 +161,10 @@ export class DiscoveryService {
   readonly #logger: Logger;
   readonly #now: () => number;
   #server: Server | undefined;
+  #gate: ConnectionGate | undefined;
+  #injector: ReturnType<Server['createConnectionInjector']> | undefined;
   #watches: ActiveWatches | undefined;
+  readonly #watchQuota: WatchQuota;
   #landing: HttpServer | undefined;
   #metricsServer: HttpServer | undefined;
   #tls: ReloadingCertificateProvider | undefined;
@@ -127,6 +185,22 @@ export class DiscoveryService {
     if (options.snapshots !== undefined) checkInterval('snapshot interval', options.snapshots.intervalMs ?? 10 * 60_000);
     checkInterval('shutdown grace', options.shutdownGraceMs ?? 5000, 0);
     checkInterval('TLS poll interval', options.tlsPollIntervalMs ?? 2000);
+    const w = options.watchLimits ?? {};
+    this.#watchQuota = new WatchQuota({
+      maxPerIp: w.maxPerIp ?? DEFAULT_MAX_WATCHES_PER_IP,
+      maxTotal: w.maxTotal ?? DEFAULT_MAX_WATCHES,
+      maxBacklogBytesPerIp: w.maxBacklogBytesPerIp ?? DEFAULT_MAX_WATCH_BACKLOG_BYTES_PER_IP,
+      maxBacklogBytes: w.maxBacklogBytes ?? DEFAULT_MAX_WATCH_BACKLOG_BYTES,
+    });
+    for (const [name, n] of Object.entries(this.#watchQuota.limits)) checkCount(`watch limit ${name}`, n);
+    checkInterval('watch stall timeout', w.stallTimeoutMs ?? DEFAULT_WATCH_STALL_TIMEOUT_MS);
+    const t = options.transport ?? {};
+    checkCount('max concurrent streams', t.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS);
+    checkCount('max connections per IP', t.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP);
+    checkCount('max connections', t.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+    checkInterval('max connection idle', t.maxConnectionIdleMs ?? DEFAULT_MAX_CONNECTION_IDLE_MS);
+    checkInterval('keepalive time', t.keepaliveTimeMs ?? 120_000);
+    checkInterval('keepalive timeout', t.keepaliveTimeoutMs ?? 20_000);
     this.#o = options;
     // Every call waiting for a rate-limit token listens for shutdown: no "possible leak" warning at 11.
     setMaxListeners(0, this.#shutdown.signal);
@@ -191,6 +265,8 @@ export class DiscoveryService {
       rateLimiter,
       redirectEndpoint: o.redirectEndpoint === undefined || o.redirectEndpoint === '' ? undefined : o.redirectEndpoint,
       shutdown: this.#shutdown.signal,
+      watchQuota: this.#watchQuota,
+      watchStallTimeoutMs: o.watchLimits?.stallTimeoutMs ?? DEFAULT_WATCH_STALL_TIMEOUT_MS,
     });
     this.#watches = watches;
 
@@ -206,13 +282,19 @@ export class DiscoveryService {
       credentials = experimental.createCertificateProviderServerCredentials(this.#tls, null, false);
     }
 
-    const server = new Server(SERVER_OPTIONS);
+    const server = new Server(serverOptions(o.transport ?? {}));
     this.#server = server;
     server.addService(StrictClusterService as unknown as ServiceDefinition, handlers as UntypedServiceImplementation);
     const { host, port } = parseListenAddress(o.addr ?? ':3000');
-    const bound = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(formatHostPort(host, port), credentials, (err, p) => (err === null ? resolve(p) : reject(err)));
-    });
+    // We accept TCP connections ourselves (to bound them) and hand them to grpc-js.
+    const injector = server.createConnectionInjector(credentials);
+    this.#injector = injector;
+    this.#gate = new ConnectionGate(
+      { maxPerIp: o.transport?.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP, maxTotal: o.transport?.maxConnections ?? DEFAULT_MAX_CONNECTIONS },
+      (socket) => injector.injectConnection(socket),
+      this.#logger,
+    );
+    const bound = await this.#gate.listen(host, port);
     this.#address = formatHostPort(host, bound);
 
     if (o.landingAddr !== undefined && o.landingAddr !== '') {
@@ -248,9 +330,12 @@ export class DiscoveryService {
     return this.store.stats();
   }
 
-  /** Open Watch streams and the changes queued for them (bounded per Watch by distinct IDs, R3). */
-  watchBacklog(): { watches: number; pendingUpdates: number } {
-    return { watches: this.#watches?.size ?? 0, pendingUpdates: this.#watches?.pending() ?? 0 };
+  /**
+   * Open Watch streams, the changes queued for them (bounded per Watch by distinct IDs, R3) and the
+   * bytes written to them that the transport has not yet taken (about; bounded by watchLimits).
+   */
+  watchBacklog(): { watches: number; pendingUpdates: number; unsentBytes: number } {
+    return { watches: this.#watches?.size ?? 0, pendingUpdates: this.#watches?.pending() ?? 0, unsentBytes: this.#watchQuota.backlogBytes };
   }
 
   /** Saves a snapshot now. Rejects when snapshots are disabled or the save fails (logged). */
@@ -278,6 +363,7 @@ export class DiscoveryService {
     this.#timers = [];
     const server = this.#server;
     if (server !== undefined) {
+      this.#gate?.stopAccepting();
       const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       this.#shutdown.abort();
       this.#watches?.endAll();
@@ -311,8 +397,9 @@ export class DiscoveryService {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
     this.#server?.forceShutdown();
+    this.#injector?.destroy();
     this.#tls?.close();
-    await Promise.all([closeHttp(this.#landing), closeHttp(this.#metricsServer)]);
+    await Promise.all([this.#gate?.destroy(), closeHttp(this.#landing), closeHttp(this.#metricsServer)]);
   }
 
   #every(ms: number, fn: () => void): void {

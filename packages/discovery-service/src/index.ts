@@ -1,5 +1,5 @@
 export { DiscoveryService } from './discovery-service.ts';
-export type { DiscoveryServiceOptions, SnapshotOptions } from './discovery-service.ts';
+export type { DiscoveryServiceOptions, SnapshotOptions, TransportOptions, WatchLimitOptions } from './discovery-service.ts';
 export { ClusterStore } from './cluster-store.ts';
 export type { AffiliateRecord, AffiliateUpdate, AffiliateView, ClusterWatcher, GcResult, StoreStats, Subscription, WatchNotice } from './cluster-store.ts';
 export { DiscoveryError, isDiscoveryError } from './discovery-error.ts';
@@ -11,6 +11,15 @@ export { IntervalError } from './interval-error.ts';
 export { parseGoDuration } from './duration.ts';
 export { normalizeClientVersion } from './version-label.ts';
 export {
+  DEFAULT_MAX_CONCURRENT_STREAMS,
+  DEFAULT_MAX_CONNECTION_IDLE_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_IP,
+  DEFAULT_MAX_WATCH_BACKLOG_BYTES,
+  DEFAULT_MAX_WATCH_BACKLOG_BYTES_PER_IP,
+  DEFAULT_MAX_WATCHES,
+  DEFAULT_MAX_WATCHES_PER_IP,
+  DEFAULT_WATCH_STALL_TIMEOUT_MS,
   MAX_AFFILIATE_DATA_BYTES,
   MAX_AFFILIATE_ID_BYTES,
   MAX_AFFILIATES_PER_CLUSTER,

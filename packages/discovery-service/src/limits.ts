@@ -21,3 +21,36 @@ export const MAX_REQUEST_BYTES = 32 * 1024;
  * registry without bound.
  */
 export const MAX_CLIENT_VERSION_LABELS = 256;
+
+// Defaults of the transport bounds (not in the Go server; see docs/discovery-service.md).
+
+/**
+ * Open Watch streams per client IP. A Talos node holds one; 1024 lets a full cluster (1024 nodes)
+ * sit behind one NAT address, and is what a single IP can open in about a minute under the rate limit.
+ */
+export const DEFAULT_MAX_WATCHES_PER_IP = 1024;
+/** Open Watch streams in total: 10× the benchmark's 10,000, about 1 GB of idle streams at worst. */
+export const DEFAULT_MAX_WATCHES = 100_000;
+/**
+ * A Watch whose pending write makes no progress for this long is reset. 2 min lets a 4.6 MB
+ * full-cluster snapshot through a ~320 kbit/s link; a client that stops reading is gone by then.
+ */
+export const DEFAULT_WATCH_STALL_TIMEOUT_MS = 120_000;
+/** Watch bytes written but not yet taken by the transport, per client IP: 14 full-cluster snapshots. */
+export const DEFAULT_MAX_WATCH_BACKLOG_BYTES_PER_IP = 64 * 1024 * 1024;
+/** Watch bytes written but not yet taken by the transport, in total. */
+export const DEFAULT_MAX_WATCH_BACKLOG_BYTES = 1024 * 1024 * 1024;
+/** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection (Node's default is 2³² − 1). */
+export const DEFAULT_MAX_CONCURRENT_STREAMS = 1024;
+/**
+ * A connection without any stream for this long is closed with GOAWAY. A Talos node always has a
+ * Watch open, so this only ends abandoned connections; a client reconnects on its next call.
+ */
+export const DEFAULT_MAX_CONNECTION_IDLE_MS = 5 * 60_000;
+/**
+ * TCP connections to the gRPC port per remote address: two per Watch the per-IP Watch limit allows,
+ * so a NAT of 1024 nodes still works while they reconnect.
+ */
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 2048;
+/** TCP connections to the gRPC port in total (raise the process's `ulimit -n` to match). */
+export const DEFAULT_MAX_CONNECTIONS = 200_000;

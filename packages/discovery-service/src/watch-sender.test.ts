@@ -1,19 +1,25 @@
 import type { WatchResponse } from '@cosi-ts/discovery-api';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ClusterStore } from './cluster-store.ts';
 import { WatchSender, type WatchSink } from './watch-sender.ts';
 
 /** A sink that accepts `capacity` messages, then reports back-pressure until `drain()`. */
-function pausedSink(capacity: number): WatchSink & { messages: WatchResponse[]; drain(n: number): void; aborted: boolean } {
+function pausedSink(capacity: number): WatchSink & { messages: WatchResponse[]; drain(n: number): void; aborted: boolean; stalls: number; unwritten: (() => void)[] } {
   let room = capacity;
   let onDrain: (() => void) | undefined;
   const sink = {
     messages: [] as WatchResponse[],
     aborted: false,
-    write(m: WatchResponse) {
+    stalls: 0,
+    unwritten: [] as (() => void)[],
+    write(m: WatchResponse, written: () => void) {
       sink.messages.push(m);
+      sink.unwritten.push(written);
       room--;
       return room > 0;
+    },
+    stalled() {
+      sink.stalls++;
     },
     onDrain(l: () => void) {
       onDrain = l;
@@ -76,5 +82,66 @@ describe('WatchSender', () => {
     expect(sink.aborted).toBe(true);
     expect(sender.pendingCount).toBe(0);
     expect(store.stats().subscriptions).toBe(0);
+  });
+
+  it('gives up on a stream whose messages stay untaken past the stall timeout, not before', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const store = new ClusterStore();
+      const sink = pausedSink(100); // never reports back-pressure: only progress tells
+      const sender = new WatchSender(sink, { stallTimeoutMs: 1000 });
+      sender.start(store.subscribe('c', sender));
+      store.update('c', { affiliateId: 'a', data: Buffer.from('x'), endpoints: [], ttlMs: 60_000 });
+      await Promise.resolve();
+      expect(sink.messages).toHaveLength(2);
+      vi.advanceTimersByTime(900);
+      sink.unwritten.shift()?.(); // the client read the snapshot: progress restarts the clock
+      vi.advanceTimersByTime(900);
+      expect(sink.stalls).toBe(0);
+      vi.advanceTimersByTime(200);
+      expect(sink.stalls).toBe(1);
+      expect(store.stats().subscriptions).toBe(0);
+      vi.advanceTimersByTime(10_000);
+      expect(sink.stalls).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('does not time out a quiet stream whose messages were all taken', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const store = new ClusterStore();
+      const sink = pausedSink(100);
+      const sender = new WatchSender(sink, { stallTimeoutMs: 1000 });
+      sender.start(store.subscribe('c', sender));
+      vi.advanceTimersByTime(500);
+      sink.unwritten.shift()?.();
+      vi.advanceTimersByTime(60_000);
+      expect(sink.stalls).toBe(0);
+      sender.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('starts the stall clock when output starts waiting, not at an earlier write', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const store = new ClusterStore();
+      const sink = pausedSink(100);
+      const sender = new WatchSender(sink, { stallTimeoutMs: 1000 });
+      sender.start(store.subscribe('c', sender));
+      sink.unwritten.shift()?.(); // snapshot taken at once
+      vi.advanceTimersByTime(900);
+      store.update('c', { affiliateId: 'a', data: Buffer.from('x'), endpoints: [], ttlMs: 60_000 });
+      await Promise.resolve();
+      vi.advanceTimersByTime(900);
+      expect(sink.stalls).toBe(0);
+      vi.advanceTimersByTime(200);
+      expect(sink.stalls).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
