@@ -3,12 +3,10 @@ import { open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { ClusterStore } from './cluster-store.ts';
-import { MAX_AFFILIATE_DATA_BYTES, MAX_AFFILIATE_ID_BYTES, MAX_CLUSTER_ID_BYTES, MAX_ENDPOINT_BYTES } from './limits.ts';
+import { MAX_AFFILIATE_DATA_BYTES, MAX_AFFILIATE_ID_BYTES, MAX_CLUSTER_ID_BYTES, MAX_ENDPOINT_BYTES, MAX_TTL_NANOS } from './limits.ts';
 import { SnapshotError, isSnapshotError } from './snapshot-error.ts';
 import { openSnapshot, sealSnapshot } from './snapshot-file-format.ts';
 import type { ServiceMetrics, StorageOperationFigures } from './service-metrics.ts';
-
-const MAX_TTL_MS = 30 * 60_000;
 
 export interface SnapshotStorageOptions {
   readonly path: string;
@@ -161,7 +159,7 @@ export class SnapshotStorage {
     const now = this.#now();
     const figures = { clusters: 0, affiliates: 0, endpoints: 0 };
     let dropped = 0;
-    const maxTtl = BigInt(MAX_TTL_MS);
+    const maxTtl = MAX_TTL_NANOS / 1_000_000n;
     for (const c of snapshot.clusters) {
       if (c.id.length === 0 || Buffer.byteLength(c.id) > MAX_CLUSTER_ID_BYTES) {
         dropped += c.affiliates.length;

@@ -1,4 +1,5 @@
 import type { Labels, Resource, Tombstone } from './metadata.ts';
+import { isPlainObject } from './plain-data.ts';
 
 /**
  * Structural deep equality of plain data: arrays by element, objects by key set (keys holding
@@ -17,7 +18,7 @@ export function specEquals(a: unknown, b: unknown): boolean {
     for (let i = 0; i < a.length; i++) if (!specEquals(a[i], b[i])) return false;
     return true;
   }
-  if (!isPlain(a) || !isPlain(b)) return false;
+  if (!isPlainObject(a) || !isPlainObject(b)) return false;
   const ak = definedKeys(a);
   const bk = definedKeys(b);
   if (ak.length !== bk.length) return false;
@@ -25,11 +26,6 @@ export function specEquals(a: unknown, b: unknown): boolean {
     if (!Object.hasOwn(b, k) || !specEquals(a[k], b[k])) return false;
   }
   return true;
-}
-
-function isPlain(v: object): v is Record<string, unknown> {
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
 }
 
 function definedKeys(o: Record<string, unknown>): string[] {

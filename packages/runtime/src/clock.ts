@@ -27,11 +27,6 @@ export function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<bo
   });
 }
 
-/** Like {@link sleep} but rejects with the signal's reason on abort. */
-export async function delay(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
-  if (!(await sleep(clock, ms, signal))) throw abortReason(signal);
-}
-
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('aborted', 'AbortError');
 }

@@ -1,7 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-type Labels<T extends string> = Partial<Record<T, string | number>>;
-
 /**
  * Hot-path figures (reads, writes, cache sizes) are kept as plain numbers and published when the
  * registry is collected: prom-client hashes labels on every update, which costs more than the read.
@@ -89,5 +87,3 @@ export class RuntimeMetrics {
     };
   }
 }
-
-export type { Labels as MetricLabels };

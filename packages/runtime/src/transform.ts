@@ -1,6 +1,6 @@
 import { Observable, type Observer, type Subscriber, type Subscription } from 'rxjs';
 import type { IdQuery, Kind, LabelQuery, Labels, Pointer, Resource } from '@cosi-ts/resource';
-import { compileIdQuery, frozenCopy, isFrozenPlainData, matchesLabels, newResource, specEquals } from '@cosi-ts/resource';
+import { compileIdQuery, frozenCopy, isFrozenPlainData, matchesLabels, newResource, noFinalizers, noLabels, specEquals } from '@cosi-ts/resource';
 import { isConflict, isNotFound } from '@cosi-ts/state';
 import { Backoff } from './backoff.ts';
 import type { Clock } from './clock.ts';
@@ -594,7 +594,6 @@ function mapsEqual(a: Labels, b: Labels): boolean {
   return ka.every((k) => a[k] === b[k]);
 }
 
-const noLabels: Labels = Object.freeze({});
 /** Timestamps of never-stored templates (a State sets its own): one shared Date, never handed out. */
 const epoch = new Date(0);
 
@@ -612,7 +611,7 @@ function outputTemplate(ptr: Pointer, d: DesiredOutput<unknown>): Resource {
     version: 0,
     owner: '',
     phase: 'running' as const,
-    finalizers: Object.freeze([]) as readonly string[],
+    finalizers: noFinalizers,
     labels: d.labels ? Object.freeze({ ...d.labels }) : noLabels,
     annotations: d.annotations ? Object.freeze({ ...d.annotations }) : noLabels,
     created: epoch,

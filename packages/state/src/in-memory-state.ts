@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Observable } from 'rxjs';
 import type { Subscriber } from 'rxjs';
-import { tombstone } from '@cosi-ts/resource';
+import { formatPointer, pointerOf, tombstone } from '@cosi-ts/resource';
 import type { Kind, Pointer, Recipe, Resource } from '@cosi-ts/resource';
 import { STORE_ID_BYTES, positionIn } from './bookmark.ts';
 import {
@@ -53,10 +53,6 @@ export interface InMemoryStateOptions {
 }
 
 const resolved = Promise.resolve();
-
-const describe = (p: Pointer) => `${p.namespace}/${p.type}/${p.id}`;
-
-const ptrOf = (p: Pointer): Pointer => ({ namespace: p.namespace, type: p.type, id: p.id });
 
 interface WatchSpec {
   readonly id: string | undefined;
@@ -164,7 +160,7 @@ export class InMemoryState implements State {
     checkPointer('get', ptr);
     opts?.signal?.throwIfAborted();
     const r = this.#store(ptr)?.items.get(ptr.id);
-    if (r === undefined) throw new NotFoundError(ptrOf(ptr));
+    if (r === undefined) throw new NotFoundError(pointerOf(ptr));
     return r as Resource<S>;
   }
 
@@ -218,11 +214,11 @@ export class InMemoryState implements State {
     const annotations = storedLabels('create', md, 'annotations', md.annotations);
     const spec = storedSpec(md, resource.spec);
     if (md.phase !== 'running') {
-      throw new PhaseConflictError(ptrOf(md), 'running', md.phase, `resource ${describe(md)} must be created running, not ${md.phase}`);
+      throw new PhaseConflictError(pointerOf(md), 'running', md.phase, `resource ${formatPointer(md)} must be created running, not ${md.phase}`);
     }
-    if (md.owner !== '' && md.owner !== owner) throw new OwnerConflictError(ptrOf(md), owner, md.owner);
+    if (md.owner !== '' && md.owner !== owner) throw new OwnerConflictError(pointerOf(md), owner, md.owner);
     const known = this.#store(md);
-    if (known?.items.has(md.id) === true) throw new ConflictError(ptrOf(md), 'exists');
+    if (known?.items.has(md.id) === true) throw new ConflictError(pointerOf(md), 'exists');
     const now = this.#clock();
     const ks = known ?? this.#storeFor(md);
     const stored = freezeResource(
@@ -260,19 +256,19 @@ export class InMemoryState implements State {
     const cur = ks?.items.get(md.id);
     // The stored spec (withMetadata of a read, a plain re-write) is known good: no walk over it.
     const spec = cur !== undefined && resource.spec === cur.spec ? resource.spec : storedSpec(md, resource.spec);
-    if (ks === undefined || cur === undefined) throw new NotFoundError(ptrOf(md));
+    if (ks === undefined || cur === undefined) throw new NotFoundError(pointerOf(md));
     const c = cur.metadata;
-    if (c.owner !== owner) throw new OwnerConflictError(ptrOf(md), owner, c.owner);
+    if (c.owner !== owner) throw new OwnerConflictError(pointerOf(md), owner, c.owner);
     if (md.version !== c.version) {
-      throw new ConflictError(ptrOf(md), 'version', undefined, { expectedVersion: md.version, actualVersion: c.version });
+      throw new ConflictError(pointerOf(md), 'version', undefined, { expectedVersion: md.version, actualVersion: c.version });
     }
-    if (expected !== 'any' && c.phase !== expected) throw new PhaseConflictError(ptrOf(md), expected, c.phase);
+    if (expected !== 'any' && c.phase !== expected) throw new PhaseConflictError(pointerOf(md), expected, c.phase);
     if (c.phase === 'tearingDown' && md.phase !== 'tearingDown') {
       throw new PhaseConflictError(
-        ptrOf(md),
+        pointerOf(md),
         'tearingDown',
         md.phase,
-        `resource ${describe(md)} is tearing down: it cannot go back to ${md.phase}`,
+        `resource ${formatPointer(md)} is tearing down: it cannot go back to ${md.phase}`,
       );
     }
     const stored = freezeResource(
@@ -302,9 +298,9 @@ export class InMemoryState implements State {
     const owner = ownerOption('destroy', ptr, opts?.owner);
     const ks = this.#store(ptr);
     const cur = ks?.items.get(ptr.id);
-    if (ks === undefined || cur === undefined) throw new NotFoundError(ptrOf(ptr));
-    if (cur.metadata.owner !== owner) throw new OwnerConflictError(ptrOf(ptr), owner, cur.metadata.owner);
-    if (cur.metadata.finalizers.length > 0) throw new ConflictError(ptrOf(ptr), 'finalizers');
+    if (ks === undefined || cur === undefined) throw new NotFoundError(pointerOf(ptr));
+    if (cur.metadata.owner !== owner) throw new OwnerConflictError(pointerOf(ptr), owner, cur.metadata.owner);
+    if (cur.metadata.finalizers.length > 0) throw new ConflictError(pointerOf(ptr), 'finalizers');
     ks.items.delete(ptr.id);
     ks.removed(ptr.id);
     this.#record(ks, 'destroyed', cur, undefined);
