@@ -178,6 +178,51 @@ async function memoryAndList(): Promise<BenchRow[]> {
   ];
 }
 
+const MODIFIES = 20_000;
+
+/** ms for MODIFIES modifies of one resource, all at once or one after another; throws unless each recipe ran once. */
+async function modifyRun(concurrent: boolean): Promise<number> {
+  const state = new InMemoryState();
+  const ptr = Counters.pointer('hot');
+  await state.create(Counters.create('hot', { value: 0 }));
+  let runs = 0;
+  const bump = (d: { spec: { value: number } }) => {
+    runs++;
+    d.spec.value += 1;
+  };
+  const t0 = performance.now();
+  if (concurrent) await Promise.all(Array.from({ length: MODIFIES }, () => state.modify<CounterSpec>(ptr, bump)));
+  else for (let i = 0; i < MODIFIES; i++) await state.modify<CounterSpec>(ptr, bump);
+  const ms = performance.now() - t0;
+  const final = await state.get<CounterSpec>(ptr);
+  if (final.spec.value !== MODIFIES || runs !== MODIFIES) throw new Error(`modify bench: ${runs} recipe runs, value ${final.spec.value}`);
+  return ms;
+}
+
+/** Issue 17: concurrent modifies of one resource used to run n(n+1)/2 recipes; now one per call. */
+async function concurrentModify(): Promise<BenchRow> {
+  let concurrent = Infinity;
+  let sequential = Infinity;
+  for (let round = 0; round < 3; round++) {
+    if (round % 2 === 0) {
+      concurrent = Math.min(concurrent, await modifyRun(true));
+      sequential = Math.min(sequential, await modifyRun(false));
+    } else {
+      sequential = Math.min(sequential, await modifyRun(false));
+      concurrent = Math.min(concurrent, await modifyRun(true));
+    }
+  }
+  return {
+    metric: `${MODIFIES.toLocaleString('en-US')} concurrent modifies of one resource`,
+    value: concurrent,
+    unit: 'ms',
+    baseline: sequential,
+    target: '< 2× sequential',
+    pass: concurrent < 2 * sequential,
+    note: `baseline: the same ${MODIFIES.toLocaleString('en-US')} modifies one after another; each recipe runs once in both`,
+  };
+}
+
 export async function run(): Promise<BenchResult> {
   const rows: BenchRow[] = [];
   for (const op of ['create', 'update'] as const) {
@@ -200,5 +245,6 @@ export async function run(): Promise<BenchResult> {
   rows.push({ metric: 'write → watcher latency p50', value: l.p50, unit: 'µs', baseline: l.b50 });
   rows.push({ metric: 'write → watcher latency p99', value: l.p99, unit: 'µs', baseline: l.b99 });
   rows.push(...(await memoryAndList()));
+  rows.push(await concurrentModify());
   return { name: 'state: InMemoryState', rows };
 }

@@ -1,6 +1,6 @@
 const brand = Symbol.for('cosi-ts.ResourceError');
 
-export type ResourceErrorCode = 'TypeNotFound' | 'AmbiguousType' | 'InvalidResource';
+export type ResourceErrorCode = 'TypeNotFound' | 'AmbiguousType' | 'InvalidResource' | 'InvalidIdQuery' | 'SpecTooDeep' | 'UnknownOption';
 
 /** Base of this package's typed errors; branded so guards work across duplicate package copies. */
 export abstract class ResourceError extends Error {
@@ -46,6 +46,24 @@ export class ResourceDecodeError extends TypeError {
   }
 }
 
+/** Which rule an ID query broke: not a string/RegExp, bad RE2 syntax, too long, or compiled too large. */
+export type IdQueryRule = 'type' | 'syntax' | 'length' | 'size';
+
+/** An ID query that cannot be used; `rule` says why and `limit` is the bound it went over. A TypeError (bad input). */
+export class InvalidIdQueryError extends TypeError {
+  readonly [brand] = true;
+  override readonly name = 'InvalidIdQueryError';
+  readonly code = 'InvalidIdQuery' as const;
+  constructor(
+    readonly rule: IdQueryRule,
+    message: string,
+    readonly limit?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 function hasCode(e: unknown, code: ResourceErrorCode): boolean {
   return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[brand] === true && (e as { code?: unknown }).code === code;
 }
@@ -53,3 +71,4 @@ function hasCode(e: unknown, code: ResourceErrorCode): boolean {
 export const isResourceTypeNotFound = (e: unknown): e is ResourceTypeNotFoundError => hasCode(e, 'TypeNotFound');
 export const isAmbiguousResourceType = (e: unknown): e is AmbiguousResourceTypeError => hasCode(e, 'AmbiguousType');
 export const isResourceDecodeError = (e: unknown): e is ResourceDecodeError => hasCode(e, 'InvalidResource');
+export const isInvalidIdQuery = (e: unknown): e is InvalidIdQueryError => hasCode(e, 'InvalidIdQuery');

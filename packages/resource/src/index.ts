@@ -3,7 +3,7 @@ export type { LabelOp, LabelTerm, LabelQuery, IdQuery } from './label-query.ts';
 export { validateLabelTerm, validateLabelQueries, matchesLabelTerm, matchesLabels } from './label-query.ts';
 export { label } from './label.ts';
 export { parseLabelNumber } from './label-number.ts';
-export { compileIdQuery, matchesId } from './id-query.ts';
+export { compileIdQuery, matchesId, MAX_ID_QUERY_LENGTH, MAX_ID_QUERY_INSTRUCTIONS } from './id-query.ts';
 export type { Recipe } from './recipe.ts';
 export { applyRecipe } from './recipe.ts';
 export type {
@@ -41,13 +41,15 @@ export {
   resolveResourceType,
   metaNamespace,
 } from './meta-types.ts';
-export type { ResourceErrorCode } from './errors.ts';
+export type { ResourceErrorCode, IdQueryRule } from './errors.ts';
 export {
   ResourceError,
   ResourceTypeNotFoundError,
   AmbiguousResourceTypeError,
   ResourceDecodeError,
+  InvalidIdQueryError,
   isResourceTypeNotFound,
   isAmbiguousResourceType,
   isResourceDecodeError,
+  isInvalidIdQuery,
 } from './errors.ts';

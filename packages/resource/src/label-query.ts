@@ -15,7 +15,7 @@ export interface LabelTerm {
 export type LabelQuery = readonly LabelTerm[];
 
 export interface IdQuery {
-  /** Tested unanchored against the id; strings compile as `new RegExp(s, 'u')`. */
+  /** RE2 syntax (a RegExp: its source and i/m/s flags), matched unanchored against the id in linear time. */
   readonly regexp: RegExp | string;
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { firstValueFrom, take, timeout, toArray } from 'rxjs';
 import type { Observable } from 'rxjs';
-import { defineResourceType, label } from '@cosi-ts/resource';
+import { MAX_ID_QUERY_LENGTH, defineResourceType, formatPointer, isInvalidIdQuery, label } from '@cosi-ts/resource';
 import type { Resource } from '@cosi-ts/resource';
 import { InMemoryState } from './in-memory-state.ts';
 import { isConflict, isInvalidBookmark, isNotFound, isOverrun, isOwnerConflict, isPhaseConflict } from './errors.ts';
@@ -102,6 +102,34 @@ describe('InMemoryState core operations', () => {
     await state.create(Things.create('A', { n: 0 }));
     expect((await state.list(kind)).map((r) => r.metadata.id)).toEqual(['A', 'B', 'b', 'c', 'd']);
     await expect(state.list(kind, { labels: [[{ key: 'l', op: 'in', values: [] }]] })).rejects.toThrow(TypeError);
+  });
+});
+
+describe('InMemoryState ID queries from clients', () => {
+  it('matches a catastrophic-backtracking pattern in linear time, in list and watchKind alike', async () => {
+    const state = new InMemoryState();
+    const ids = Array.from({ length: 5 }, (_, i) => `${'a'.repeat(28 + i)}!`);
+    for (const id of ids) await state.create(Things.create(id, { n: 0 }));
+    await state.create(Things.create('aaa', { n: 0 }));
+    // A backtracking engine spends minutes on each of the five long ids (2^28 steps and more).
+    expect((await state.list(kind, { idQuery: { regexp: '^(a+)+$' } })).map((r) => r.metadata.id)).toEqual(['aaa']);
+    const seen: string[] = [];
+    const sub = state.watchKind(kind, { bootstrapContents: true, idQuery: { regexp: '^(a+)+$' } }).subscribe((e) => {
+      if (e.type !== 'errored') seen.push(`${e.type} ${e.resource.metadata.id}`);
+    });
+    await new Promise<void>((r) => setImmediate(r));
+    sub.unsubscribe();
+    expect(seen).toEqual(['created aaa', 'bootstrapped ']);
+  }, 20_000);
+
+  it('refuses an over-long pattern with the typed error naming the limit and the kind', async () => {
+    const state = new InMemoryState();
+    const e: unknown = await state.list(kind, { idQuery: { regexp: 'a'.repeat(MAX_ID_QUERY_LENGTH + 1) } }).catch((x: unknown) => x);
+    expect(isInvalidIdQuery(e)).toBe(true);
+    expect(e).toBeInstanceOf(TypeError);
+    expect((e as Error).message).toContain(formatPointer(kind));
+    expect((e as Error).message).toContain(`at most ${MAX_ID_QUERY_LENGTH} characters`);
+    expect(() => state.watchKind(kind, { idQuery: { regexp: '(a)\\1' } })).toThrow(/RE2 syntax/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { compileIdQuery, formatPointer, matchesLabels, validateLabelQueries } from '@cosi-ts/resource';
+import { InvalidIdQueryError, compileIdQuery, formatPointer, isInvalidIdQuery, matchesLabels, validateLabelQueries } from '@cosi-ts/resource';
 import type { Kind } from '@cosi-ts/resource';
 import type { Matcher } from './kind-store.ts';
 import type { ListOptions, WatchKindOptions } from './state.ts';
@@ -39,6 +39,7 @@ export function compileFilter(opts: WatchKindOptions | ListOptions, target?: Kin
   } catch (e) {
     // Name the listed or watched kind, so that the caller knows which query of theirs is malformed.
     if (target === undefined || !(e instanceof TypeError)) throw e;
+    if (isInvalidIdQuery(e)) throw new InvalidIdQueryError(e.rule, `${formatPointer(target)}: ${e.message}`, e.limit, { cause: e });
     throw new TypeError(`${formatPointer(target)}: ${e.message}`, { cause: e });
   }
   const hasLabels = labels !== undefined && labels.length > 0 && labels.every((q) => q.length > 0);

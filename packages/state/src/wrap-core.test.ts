@@ -106,6 +106,48 @@ describe('wrapCore modify', () => {
   });
 });
 
+describe('wrapCore per-resource queue', () => {
+  it('runs n concurrent modifies of one resource n times, not n(n+1)/2', async () => {
+    const { state } = open();
+    await state.create(Things.create('a', { n: 0 }));
+    let runs = 0;
+    await Promise.all(
+      Array.from({ length: 200 }, () =>
+        state.modify<Spec>(ptr, (d) => {
+          runs++;
+          d.spec = { n: d.spec.n + 1 };
+        }),
+      ),
+    );
+    expect(runs).toBe(200);
+    expect((await state.get<Spec>(ptr)).spec.n).toBe(200);
+  });
+
+  it('a queued call whose signal aborts rejects without running; the queue goes on; other ids do not wait', async () => {
+    const { state } = open();
+    await state.create(Things.create('a', { n: 0 }));
+    await state.create(Things.create('b', { n: 0 }));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const first = state.modify<Spec>(ptr, async (d) => {
+      await gate;
+      d.spec = { n: 1 };
+    });
+    const ac = new AbortController();
+    let ranAborted = false;
+    const aborted = state.modify<Spec>(ptr, () => void (ranAborted = true), { signal: ac.signal });
+    const third = state.addFinalizer(ptr, 'x');
+    // Another resource is not held up by the busy one.
+    expect((await state.modify<Spec>(Things.pointer('b'), (d) => void (d.spec = { n: 5 }))).spec.n).toBe(5);
+    ac.abort(new Error('gave up'));
+    await expect(aborted).rejects.toThrow('gave up');
+    release();
+    expect((await first).spec.n).toBe(1);
+    expect((await third).metadata.finalizers).toEqual(['x']);
+    expect(ranAborted).toBe(false);
+  });
+});
+
 describe('wrapCore finalizers and teardown', () => {
   it('adds and removes finalizers without an owner, writing only on change; options may trail', async () => {
     const { state, events } = open();

@@ -2,6 +2,7 @@ import { applyRecipe, pointerOf, resourceEquals, withMetadata } from '@cosi-ts/r
 import type { Pointer, Recipe, Resource } from '@cosi-ts/resource';
 import { Subscription } from 'rxjs';
 import { ConflictError, OwnerConflictError, PhaseConflictError, isConflict, isNotFound } from './errors.ts';
+import { ResourceQueue } from './resource-queue.ts';
 import { checkPointer, checkResource, describeArg, expectedPhaseOption, ownerOption } from './stored-resource.ts';
 import type {
   CoreState,
@@ -57,9 +58,14 @@ const isTemplate = <S>(target: Pointer | Resource<S>): target is Resource<S> =>
 /**
  * Builds the full {@link State} over a backend's primitives. Everything here goes through the
  * public core methods only (get/create/update/destroy/watch), so it holds for any backend,
- * local or remote; races are settled by the core's version check and retried.
+ * local or remote; races are settled by the core's version check and retried. The read-modify-writes
+ * (modify, updateWithConflicts, finalizer edits, teardown) of one resource wait in one line per
+ * resource, so racing callers of this State do not make each other retry: only writers from outside
+ * it (a plain update, another process) cause a retry.
  */
 export function wrapCore(core: CoreState): State {
+  const queue = new ResourceQueue();
+
   /** Read-modify-write; ABSENT when the resource is missing and `absentOk`. */
   async function updateLoop<S>(
     ptr: Pointer,
@@ -94,6 +100,23 @@ export function wrapCore(core: CoreState): State {
     }
   }
 
+  /** modify of a template: update it when present, else create it with the recipe applied. */
+  async function createOrUpdate<S>(target: Resource<S>, ptr: Pointer, recipe: Recipe<S>, opts: UpdateOptions): Promise<Resource<S>> {
+    for (;;) {
+      const updated = await updateLoop(ptr, recipe, opts, true);
+      if (updated !== ABSENT) return updated;
+      opts.signal?.throwIfAborted();
+      const prepared = await applyRecipe(target, recipe);
+      try {
+        return await core.create(prepared, opts);
+      } catch (e) {
+        // Lost the create race to a writer outside this State: the resource exists now, so update it instead.
+        if (isConflict(e) && (e as ConflictError).code === 'Conflict' && (e as ConflictError).reason === 'exists') continue;
+        throw e;
+      }
+    }
+  }
+
   /** Finalizer edits: no owner check, any phase; nothing written when nothing changes. */
   async function editFinalizers(
     op: string,
@@ -103,6 +126,15 @@ export function wrapCore(core: CoreState): State {
   ): Promise<Resource> {
     checkPointer(op, ptr);
     const { finalizers, signal } = splitFinalizerArgs(op, ptr, args);
+    return queue.run(ptr, signal, () => editFinalizersNow(ptr, finalizers, signal, edit));
+  }
+
+  async function editFinalizersNow(
+    ptr: Pointer,
+    finalizers: readonly string[],
+    signal: AbortSignal | undefined,
+    edit: (current: readonly string[], given: readonly string[]) => readonly string[] | undefined,
+  ): Promise<Resource> {
     for (;;) {
       signal?.throwIfAborted();
       const current = await core.get(ptr, signal ? { signal } : {});
@@ -124,6 +156,10 @@ export function wrapCore(core: CoreState): State {
   async function teardown(ptr: Pointer, opts: OwnerOptions = {}): Promise<boolean> {
     checkPointer('teardown', ptr);
     const owner = ownerOption('teardown', ptr, opts.owner);
+    return queue.run(ptr, opts.signal, () => teardownNow(ptr, owner, opts));
+  }
+
+  async function teardownNow(ptr: Pointer, owner: string, opts: OwnerOptions): Promise<boolean> {
     for (;;) {
       opts.signal?.throwIfAborted();
       const current = await core.get(ptr, opts.signal ? { signal: opts.signal } : {});
@@ -213,28 +249,16 @@ export function wrapCore(core: CoreState): State {
     async updateWithConflicts<S>(ptr: Pointer, recipe: Recipe<S>, opts: UpdateOptions = {}): Promise<Resource<S>> {
       checkPointer('updateWithConflicts', ptr);
       checkRecipe('updateWithConflicts', ptr, recipe);
-      return (await updateLoop(ptr, recipe, opts, false)) as Resource<S>;
+      return queue.run(ptr, opts.signal, async () => (await updateLoop(ptr, recipe, opts, false)) as Resource<S>);
     },
 
     async modify<S>(target: Pointer | Resource<S>, recipe: Recipe<S>, opts: UpdateOptions = {}): Promise<Resource<S>> {
       if (isTemplate(target)) checkResource('modify', target);
       else checkPointer('modify', target);
       checkRecipe('modify', target, recipe);
-      if (!isTemplate(target)) return (await updateLoop(target, recipe, opts, false)) as Resource<S>;
+      if (!isTemplate(target)) return queue.run(target, opts.signal, async () => (await updateLoop(target, recipe, opts, false)) as Resource<S>);
       const ptr = pointerOf(target.metadata);
-      for (;;) {
-        const updated = await updateLoop(ptr, recipe, opts, true);
-        if (updated !== ABSENT) return updated;
-        opts.signal?.throwIfAborted();
-        const prepared = await applyRecipe(target, recipe);
-        try {
-          return await core.create(prepared, opts);
-        } catch (e) {
-          // Lost the create race: the resource exists now, so update it instead.
-          if (isConflict(e) && (e as ConflictError).code === 'Conflict' && (e as ConflictError).reason === 'exists') continue;
-          throw e;
-        }
-      }
+      return queue.run(ptr, opts.signal, () => createOrUpdate(target, ptr, recipe, opts));
     },
 
     async teardownAndDestroy(ptr: Pointer, opts: OwnerOptions = {}): Promise<void> {

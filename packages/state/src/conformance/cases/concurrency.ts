@@ -12,7 +12,7 @@ import { WRITE_BURST } from './kind-watch.ts';
 
 const brief = (e: StateEvent) => (e.type === 'errored' ? `errored ${e.error.message}` : `${e.type} ${e.resource.metadata.id} v${e.resource.metadata.version}`);
 
-/** Cases 27–28: many writers, many watchers. */
+/** Cases 27–29: many writers, many watchers, one queue per resource. */
 export function concurrencyCases(options: StateConformanceOptions): void {
   conformanceCase(options, '27. concurrent writers: 8 × 50 increments give 400 at version 401; racing creates', async (ctx) => {
     const { state, namespace } = ctx;
@@ -104,5 +104,53 @@ export function concurrencyCases(options: StateConformanceOptions): void {
       expect(seen.map(brief), `watcher ${i}`).toEqual(written);
       expect(seen.map((e) => (e.type === 'errored' ? '-' : bookmarkHex(e.bookmark))), `watcher ${i} bookmarks`).toEqual(bookmarks);
     }
+  });
+  conformanceCase(options, '29. concurrent modifies of one resource run each recipe once; an outside write reruns only the one it overtook', async (ctx) => {
+    const { state, namespace } = ctx;
+    const p = Counter.pointer('queued', namespace);
+    await state.create(Counter.create('queued', { value: 0 }, { namespace }));
+    const n = 300;
+    let runs = 0;
+    const results = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        i % 2 === 0
+          ? state.modify<CounterSpec>(p, (d) => {
+              runs++;
+              d.spec.value += 1;
+            })
+          : state.updateWithConflicts<CounterSpec>(p, async (d) => {
+              runs++;
+              const read = d.spec.value;
+              await Promise.resolve();
+              d.spec.value = read + 1;
+            }),
+      ),
+    );
+    // Before the queue, n racing read-modify-writes ran n(n+1)/2 recipes (all but one lose each round).
+    expect(runs).toBe(n);
+    expect(results.map((r) => r.spec.value).sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    const final = await state.get<CounterSpec>(p);
+    expect(final.spec.value).toBe(n);
+    expect(final.metadata.version).toBe(n + 1);
+
+    // A plain update (no queue) between a queued recipe's read and its write: that recipe runs again, once.
+    let outsideDone = false;
+    let second = 0;
+    const raced = state.modify<CounterSpec>(p, async (d) => {
+      second++;
+      if (!outsideDone) {
+        outsideDone = true;
+        const current = await state.get<CounterSpec>(p);
+        await state.update({ ...current, spec: { value: current.spec.value + 1000 } });
+      }
+      d.spec.value += 1;
+    });
+    const queuedAfter = state.modify<CounterSpec>(p, (d) => {
+      second++;
+      d.spec.value += 1;
+    });
+    await Promise.all([raced, queuedAfter]);
+    expect(second).toBe(3);
+    expect((await state.get<CounterSpec>(p)).spec.value).toBe(n + 1002);
   });
 }
