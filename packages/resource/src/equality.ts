@@ -1,11 +1,16 @@
 import type { Labels, Resource, Tombstone } from './metadata.ts';
-import { isPlainObject } from './plain-data.ts';
+import { MAX_SPEC_DEPTH, isPlainObject, tooDeep } from './plain-data.ts';
 
 /**
  * Structural deep equality of plain data: arrays by element, objects by key set (keys holding
  * `undefined` count as absent, as in JSON), Dates by time, NaN equals NaN. Other objects by identity.
+ * SpecTooDeepError when both sides nest deeper than MAX_SPEC_DEPTH along a path where they agree.
  */
 export function specEquals(a: unknown, b: unknown): boolean {
+  return equalAt(a, b, 0);
+}
+
+function equalAt(a: unknown, b: unknown, depth: number): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
     return typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
@@ -13,9 +18,10 @@ export function specEquals(a: unknown, b: unknown): boolean {
   if (a instanceof Date || b instanceof Date) {
     return a instanceof Date && b instanceof Date && Object.is(a.getTime(), b.getTime());
   }
+  if (depth >= MAX_SPEC_DEPTH) throw tooDeep('compared value', []);
   if (Array.isArray(a) || Array.isArray(b)) {
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!specEquals(a[i], b[i])) return false;
+    for (let i = 0; i < a.length; i++) if (!equalAt(a[i], b[i], depth + 1)) return false;
     return true;
   }
   if (!isPlainObject(a) || !isPlainObject(b)) return false;
@@ -23,7 +29,7 @@ export function specEquals(a: unknown, b: unknown): boolean {
   const bk = definedKeys(b);
   if (ak.length !== bk.length) return false;
   for (const k of ak) {
-    if (!Object.hasOwn(b, k) || !specEquals(a[k], b[k])) return false;
+    if (!Object.hasOwn(b, k) || !equalAt(a[k], b[k], depth + 1)) return false;
   }
   return true;
 }

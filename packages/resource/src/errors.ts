@@ -64,6 +64,23 @@ export class InvalidIdQueryError extends TypeError {
   }
 }
 
+/**
+ * Plain data nested deeper than {@link MAX_SPEC_DEPTH} arrays and objects: refused before any walk
+ * over it (freeze, copy, compare, encode) can exhaust the stack. A TypeError (bad input).
+ */
+export class SpecTooDeepError extends TypeError {
+  readonly [brand] = true;
+  override readonly name = 'SpecTooDeepError';
+  readonly code = 'SpecTooDeep' as const;
+  constructor(
+    /** Where the limit was passed, e.g. `resource ns/type/id spec.a[0]…`. */
+    readonly where: string,
+    readonly limit: number,
+  ) {
+    super(`${where} nests deeper than MAX_SPEC_DEPTH = ${limit} levels of arrays and objects`);
+  }
+}
+
 function hasCode(e: unknown, code: ResourceErrorCode): boolean {
   return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[brand] === true && (e as { code?: unknown }).code === code;
 }
@@ -72,3 +89,4 @@ export const isResourceTypeNotFound = (e: unknown): e is ResourceTypeNotFoundErr
 export const isAmbiguousResourceType = (e: unknown): e is AmbiguousResourceTypeError => hasCode(e, 'AmbiguousType');
 export const isResourceDecodeError = (e: unknown): e is ResourceDecodeError => hasCode(e, 'InvalidResource');
 export const isInvalidIdQuery = (e: unknown): e is InvalidIdQueryError => hasCode(e, 'InvalidIdQuery');
+export const isSpecTooDeep = (e: unknown): e is SpecTooDeepError => hasCode(e, 'SpecTooDeep');

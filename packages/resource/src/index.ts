@@ -25,7 +25,7 @@ export {
   noLabels,
   noFinalizers,
 } from './resource.ts';
-export { deepFreeze, cloneSpec, frozenCopy, isFrozenPlainData } from './plain-data.ts';
+export { deepFreeze, cloneSpec, frozenCopy, isFrozenPlainData, MAX_SPEC_DEPTH } from './plain-data.ts';
 export { resourceEquals, specEquals } from './equality.ts';
 export type { JsonPathSegment } from './json-path.ts';
 export { evaluateJsonPath, formatJsonPath, parseJsonPath } from './json-path.ts';
@@ -48,8 +48,10 @@ export {
   AmbiguousResourceTypeError,
   ResourceDecodeError,
   InvalidIdQueryError,
+  SpecTooDeepError,
   isResourceTypeNotFound,
   isAmbiguousResourceType,
   isResourceDecodeError,
   isInvalidIdQuery,
+  isSpecTooDeep,
 } from './errors.ts';

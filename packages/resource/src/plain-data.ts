@@ -2,6 +2,24 @@
  * Plain data: primitives, `Date`, arrays and objects whose prototype is `Object.prototype` or `null`.
  * Specs are plain data so that they can be frozen, copied, compared and encoded without surprises.
  */
+import { SpecTooDeepError } from './errors.ts';
+
+/**
+ * The deepest nesting of arrays and objects a spec may have (the top-level value counts as one).
+ * Every walk over a spec recurses (here, in equality, in immer, in the YAML library, which runs out
+ * of stack near 600 levels): the bound turns a hostile 100,000-level spec into a TypeError instead
+ * of a RangeError, with room to spare on small stacks. Real specs nest a handful of levels.
+ */
+export const MAX_SPEC_DEPTH = 100;
+
+/** Shown path segments of a too-deep value: enough to find it, not 100 of them. */
+const SHOWN_SEGMENTS = 4;
+
+/** The typed error for a container found at `path` (its depth is path.length + 1). */
+export function tooDeep(what: string, path: readonly (string | number)[]): SpecTooDeepError {
+  const shown = describePath(what, path.slice(0, SHOWN_SEGMENTS)) + (path.length > SHOWN_SEGMENTS ? '…' : '');
+  return new SpecTooDeepError(shown, MAX_SPEC_DEPTH);
+}
 
 type Node = { readonly kind: 'leaf' } | { readonly kind: 'date'; readonly value: Date }
   | { readonly kind: 'array'; readonly value: readonly unknown[] }
@@ -79,6 +97,7 @@ function walk(
     frozen.push(out);
     return out;
   }
+  if (path.length >= MAX_SPEC_DEPTH) throw tooDeep(what, path);
   if (ancestors.has(node.value)) throw notPlain(what, path, 'a cycle (a value containing itself)');
   ancestors.add(node.value);
   let out: unknown[] | Record<string, unknown>;

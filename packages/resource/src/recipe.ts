@@ -10,8 +10,10 @@ import { buildMetadata, formatPointer, newResource } from './resource.ts';
  */
 export type Recipe<S> = (draft: Draft<Resource<S>>) => void | Promise<void>;
 
-// Our own instance, so a caller's global immer settings (autoFreeze off) cannot unfreeze resources.
-const immer = new Immer({ autoFreeze: true });
+// Our own instance, so a caller's global immer settings cannot change ours. Its autoFreeze is off:
+// immer's freeze recurses without bound (a 100,000-level spec blows the stack inside finishDraft),
+// while our deepFreeze below freezes the result with the MAX_SPEC_DEPTH bound and a typed error.
+const immer = new Immer({ autoFreeze: false });
 
 const editable = new Set(['labels', 'annotations', 'finalizers', 'phase']);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { firstValueFrom, take, timeout, toArray } from 'rxjs';
 import type { Observable } from 'rxjs';
-import { MAX_ID_QUERY_LENGTH, defineResourceType, formatPointer, isInvalidIdQuery, label } from '@cosi-ts/resource';
+import { MAX_ID_QUERY_LENGTH, MAX_SPEC_DEPTH, defineResourceType, isSpecTooDeep, formatPointer, isInvalidIdQuery, label } from '@cosi-ts/resource';
 import type { Resource } from '@cosi-ts/resource';
 import { InMemoryState } from './in-memory-state.ts';
 import { isConflict, isInvalidBookmark, isNotFound, isOverrun, isOwnerConflict, isPhaseConflict } from './errors.ts';
@@ -130,6 +130,26 @@ describe('InMemoryState ID queries from clients', () => {
     expect((e as Error).message).toContain(formatPointer(kind));
     expect((e as Error).message).toContain(`at most ${MAX_ID_QUERY_LENGTH} characters`);
     expect(() => state.watchKind(kind, { idQuery: { regexp: '(a)\\1' } })).toThrow(/RE2 syntax/);
+  });
+});
+
+describe('InMemoryState deeply nested specs', () => {
+  it('refuses a 100,000-level spec on every write with a TypeError naming MAX_SPEC_DEPTH; nothing is written', async () => {
+    const deep = (): Spec => {
+      let v: unknown = {};
+      for (let i = 0; i < 100_000; i++) v = { a: v };
+      return v as Spec;
+    };
+    const state = new InMemoryState();
+    const current = await state.create(Things.create('a', { n: 1 }));
+    const tooDeep = (e: unknown) => isSpecTooDeep(e) && e instanceof TypeError && e.message.includes(`MAX_SPEC_DEPTH = ${MAX_SPEC_DEPTH}`);
+    const hand = (spec: Spec, id = 'b') => ({ metadata: { ...current.metadata, id, version: 0 }, spec });
+    await expect(state.create(hand(deep()))).rejects.toSatisfy(tooDeep);
+    await expect(state.update({ metadata: current.metadata, spec: deep() })).rejects.toSatisfy(tooDeep);
+    await expect(state.modify<Spec>(Things.pointer('a'), (d) => void (d.spec = deep()))).rejects.toSatisfy(tooDeep);
+    await expect(state.modify<Spec>(hand({ n: 0 }, 'c'), (d) => void (d.spec = deep()))).rejects.toSatisfy(tooDeep);
+    await expect(state.updateWithConflicts<Spec>(Things.pointer('a'), (d) => void (d.spec = deep()))).rejects.toSatisfy(tooDeep);
+    expect((await state.list(kind)).map((r) => `${r.metadata.id} v${r.metadata.version}`)).toEqual(['a v1']);
   });
 });
 
