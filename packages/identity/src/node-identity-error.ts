@@ -1,4 +1,11 @@
-export type NodeIdentityErrorReason = 'unreadable' | 'empty' | 'invalid-yaml' | 'missing-node-id' | 'invalid-node-id' | 'write-failed';
+export type NodeIdentityErrorReason =
+  | 'unreadable'
+  | 'dangling-symlink'
+  | 'empty'
+  | 'invalid-yaml'
+  | 'missing-node-id'
+  | 'invalid-node-id'
+  | 'write-failed';
 
 /**
  * The node identity file exists but cannot be used (or could not be written). Never recovered from

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile, chmod, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile, chmod, mkdir, symlink, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,6 +100,7 @@ describe('loadOrCreateNodeIdentity', () => {
     ['a list', '- a\n', 'invalid-yaml'],
     ['characters outside the alphabet', 'nodeId: abc-def_\n', 'invalid-node-id'],
     ['a numeric nodeId', 'nodeId: 12\n', 'invalid-node-id'],
+    ['a nested nodeId', 'nodeId: { a: 1 }\n', 'invalid-node-id'],
   ])('rejects %s with an error naming the path and leaves the file unchanged', async (_name, content, reason) => {
     const path = join(dir, NODE_IDENTITY_FILE);
     await writeFile(path, content);
@@ -109,6 +110,67 @@ describe('loadOrCreateNodeIdentity', () => {
     expect((err as NodeIdentityError).reason).toBe(reason);
     expect((err as NodeIdentityError).message).toContain(path);
     expect(await readFile(path, 'utf8')).toBe(content);
+    expect(await readdir(dir)).toEqual([NODE_IDENTITY_FILE]);
+  });
+
+  it.each([
+    ['1 character', 'A'],
+    ['46 characters', 'A'.repeat(46)],
+    ['1,000 characters', 'b'.repeat(1000)],
+    ['a 44-character string that decodes to 33 bytes', 'b'.repeat(44)],
+  ])('refuses a base62 nodeId of %s: a NodeID is Talos base62 of exactly 32 bytes', async (_name, id) => {
+    const path = join(dir, NODE_IDENTITY_FILE);
+    await writeFile(path, `nodeId: ${id}\n`);
+    const err = await loadOrCreateNodeIdentity(dir).catch((e: unknown) => e);
+    expect(isNodeIdentityError(err)).toBe(true);
+    expect((err as NodeIdentityError).reason).toBe('invalid-node-id');
+    expect((err as Error).message).toContain(`${id.length} characters`);
+    expect((err as Error).message).toContain('32 bytes');
+    expect(await readFile(path, 'utf8')).toBe(`nodeId: ${id}\n`);
+  });
+
+  it('reads nodeId as a string: `nodeId: 12345` is refused for its length, not as "not base62"', async () => {
+    const path = join(dir, NODE_IDENTITY_FILE);
+    await writeFile(path, 'nodeId: 12345\n');
+    const err = await loadOrCreateNodeIdentity(dir).catch((e: unknown) => e);
+    expect((err as NodeIdentityError).reason).toBe('invalid-node-id');
+    expect((err as Error).message).toContain('"12345"');
+    expect((err as Error).message).not.toContain('must be a base62 string');
+    // Quoted or not, and with leading zeros kept, a string it is.
+    await writeFile(path, `nodeId: "${VECTOR}"\n`);
+    expect((await loadOrCreateNodeIdentity(dir)).nodeId).toBe(VECTOR);
+  });
+
+  it('turns YAML warnings into an invalid-yaml error instead of printing a process warning', async () => {
+    const path = join(dir, NODE_IDENTITY_FILE);
+    await writeFile(path, '%%%%:::\n');
+    const warnings: unknown[] = [];
+    const onWarning = (w: unknown) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const err = await loadOrCreateNodeIdentity(dir).catch((e: unknown) => e);
+        expect((err as NodeIdentityError).reason).toBe('invalid-yaml');
+        expect((err as Error).message).toContain(path);
+      }
+      // process warnings are emitted on a later tick: give them one
+      await new Promise<void>((r) => setImmediate(r));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('reports a dangling symlink at the identity file as such, naming its target', async () => {
+    const path = join(dir, NODE_IDENTITY_FILE);
+    const target = join(dir, 'gone', 'node-identity.yaml');
+    await symlink(target, path);
+    const err = await loadOrCreateNodeIdentity(dir).catch((e: unknown) => e);
+    expect(isNodeIdentityError(err)).toBe(true);
+    expect((err as NodeIdentityError).reason).toBe('dangling-symlink');
+    expect((err as Error).message).toContain(target);
+    expect((err as Error).message).not.toContain('disappeared');
+    expect((await lstat(path)).isSymbolicLink()).toBe(true);
     expect(await readdir(dir)).toEqual([NODE_IDENTITY_FILE]);
   });
 
