@@ -81,6 +81,27 @@ export class SpecTooDeepError extends TypeError {
   }
 }
 
+/** An options object carries a key the call does not know (a misspelling, or an option of another call). */
+export class UnknownOptionError extends TypeError {
+  readonly [brand] = true;
+  override readonly name = 'UnknownOptionError';
+  readonly code = 'UnknownOption' as const;
+  constructor(
+    /** The call, e.g. `watchKind of ns/type`. */
+    readonly where: string,
+    readonly option: string,
+    readonly known: readonly string[],
+    /** The closest known option, when there is any. */
+    readonly suggestion: string | undefined,
+  ) {
+    super(
+      `${where}: unknown option ${JSON.stringify(option)}` +
+        (suggestion === undefined ? '' : ` (did you mean '${suggestion}'?)`) +
+        `; known options: ${known.length === 0 ? 'none' : known.join(', ')}`,
+    );
+  }
+}
+
 function hasCode(e: unknown, code: ResourceErrorCode): boolean {
   return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[brand] === true && (e as { code?: unknown }).code === code;
 }
@@ -90,3 +111,4 @@ export const isAmbiguousResourceType = (e: unknown): e is AmbiguousResourceTypeE
 export const isResourceDecodeError = (e: unknown): e is ResourceDecodeError => hasCode(e, 'InvalidResource');
 export const isInvalidIdQuery = (e: unknown): e is InvalidIdQueryError => hasCode(e, 'InvalidIdQuery');
 export const isSpecTooDeep = (e: unknown): e is SpecTooDeepError => hasCode(e, 'SpecTooDeep');
+export const isUnknownOption = (e: unknown): e is UnknownOptionError => hasCode(e, 'UnknownOption');

@@ -49,9 +49,13 @@ export {
   ResourceDecodeError,
   InvalidIdQueryError,
   SpecTooDeepError,
+  UnknownOptionError,
   isResourceTypeNotFound,
   isAmbiguousResourceType,
   isResourceDecodeError,
   isInvalidIdQuery,
   isSpecTooDeep,
+  isUnknownOption,
 } from './errors.ts';
+export type { KnownOptions } from './options.ts';
+export { checkOptions, closestName, knownOptions } from './options.ts';

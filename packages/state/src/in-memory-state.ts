@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Observable } from 'rxjs';
 import type { Subscriber } from 'rxjs';
-import { formatPointer, pointerOf, tombstone } from '@cosi-ts/resource';
+import { checkOptions, formatPointer, knownOptions, pointerOf, tombstone } from '@cosi-ts/resource';
 import type { Kind, Pointer, Recipe, Resource } from '@cosi-ts/resource';
 import { STORE_ID_BYTES, positionIn } from './bookmark.ts';
 import {
@@ -13,6 +13,7 @@ import {
   PhaseConflictError,
 } from './errors.ts';
 import { filterEvent } from './event-filter.ts';
+import { GET_OPTIONS, LIST_OPTIONS, OWNER_OPTIONS, UPDATE_OPTIONS } from './option-names.ts';
 import { KindStore, Watcher } from './kind-store.ts';
 import type { AnyEvent, Matcher, WriteType } from './kind-store.ts';
 import { resyncDiff } from './resync-diff.ts';
@@ -54,6 +55,8 @@ export interface InMemoryStateOptions {
 
 const resolved = Promise.resolve();
 
+const CONSTRUCTOR_OPTIONS = knownOptions('historyCapacity', 'historyGap', 'now');
+
 interface WatchSpec {
   readonly id: string | undefined;
   readonly match: Matcher | undefined;
@@ -79,6 +82,7 @@ export class InMemoryState implements State {
   readonly #derived: State;
 
   constructor(opts: InMemoryStateOptions = {}) {
+    checkOptions('InMemoryState', opts, CONSTRUCTOR_OPTIONS);
     const { historyCapacity = 1024, historyGap = 32, now } = opts;
     if (!Number.isSafeInteger(historyCapacity) || historyCapacity < 2) {
       throw new TypeError(`InMemoryState: historyCapacity must be an integer >= 2, got ${String(historyCapacity)}`);
@@ -158,6 +162,7 @@ export class InMemoryState implements State {
 
   async get<S = unknown>(ptr: Pointer, opts?: SignalOptions): Promise<Resource<S>> {
     checkPointer('get', ptr);
+    if (opts !== undefined) checkOptions(() => `get ${formatPointer(ptr)}`, opts, GET_OPTIONS);
     opts?.signal?.throwIfAborted();
     const r = this.#store(ptr)?.items.get(ptr.id);
     if (r === undefined) throw new NotFoundError(pointerOf(ptr));
@@ -166,6 +171,7 @@ export class InMemoryState implements State {
 
   async list<S = unknown>(kind: Kind, opts: ListOptions = {}): Promise<readonly Resource<S>[]> {
     checkKind('list', kind);
+    checkOptions(() => `list ${formatPointer(kind)}`, opts, LIST_OPTIONS);
     opts.signal?.throwIfAborted();
     const match = compileFilter(opts, kind);
     const ks = this.#store(kind);
@@ -205,6 +211,7 @@ export class InMemoryState implements State {
 
   #create<S>(resource: Resource<S>, opts: OwnerOptions | undefined): Resource<S> {
     checkResource('create', resource);
+    if (opts !== undefined) checkOptions(() => `create ${formatPointer(resource.metadata)}`, opts, OWNER_OPTIONS);
     opts?.signal?.throwIfAborted();
     const md = resource.metadata;
     const owner = ownerOption('create', md, opts?.owner);
@@ -245,6 +252,7 @@ export class InMemoryState implements State {
 
   #update<S>(resource: Resource<S>, opts: UpdateOptions | undefined): Resource<S> {
     checkResource('update', resource);
+    if (opts !== undefined) checkOptions(() => `update ${formatPointer(resource.metadata)}`, opts, UPDATE_OPTIONS);
     opts?.signal?.throwIfAborted();
     const md = resource.metadata;
     const owner = ownerOption('update', md, opts?.owner);
@@ -294,6 +302,7 @@ export class InMemoryState implements State {
 
   #destroy(ptr: Pointer, opts: OwnerOptions | undefined): void {
     checkPointer('destroy', ptr);
+    if (opts !== undefined) checkOptions(() => `destroy ${formatPointer(ptr)}`, opts, OWNER_OPTIONS);
     opts?.signal?.throwIfAborted();
     const owner = ownerOption('destroy', ptr, opts?.owner);
     const ks = this.#store(ptr);
@@ -333,7 +342,7 @@ export class InMemoryState implements State {
 
   watchKindAggregated<S = unknown>(kind: Kind, opts: WatchKindOptions = {}): Observable<readonly StateEvent<S>[]> {
     checkKind('watchKindAggregated', kind);
-    checkWatchOptions(opts, false, kind);
+    checkWatchOptions(opts, false, kind, 'watchKindAggregated');
     const spec: WatchSpec = { id: undefined, match: compileFilter(opts, kind), opts };
     const k = { namespace: kind.namespace, type: kind.type };
     return new Observable<readonly StateEvent<S>[]>((subscriber) =>

@@ -1,4 +1,7 @@
 import type { Observable, Subscription } from 'rxjs';
+import { checkOptions, knownOptions } from '@cosi-ts/resource';
+
+const OPTIONS = knownOptions('signal', 'highWaterMark');
 
 export interface ToAsyncIterableOptions {
   /** Ends the iteration: a pending or later `next()` rejects with `signal.reason`, and the subscription is released. */
@@ -29,6 +32,7 @@ type Ending = { readonly kind: 'complete' } | { readonly kind: 'error'; readonly
  * from the loop after the values before it.
  */
 export function toAsyncIterable<T>(obs: Observable<T>, opts: ToAsyncIterableOptions = {}): AsyncIterableIterator<T> {
+  checkOptions('toAsyncIterable', opts, OPTIONS);
   const { signal, highWaterMark = 1_000_000 } = opts;
   if (!(highWaterMark >= 1)) throw new TypeError(`toAsyncIterable: highWaterMark must be >= 1, got ${String(highWaterMark)}`);
   const buffer: T[] = [];

@@ -1,15 +1,23 @@
-import { InvalidIdQueryError, compileIdQuery, formatPointer, isInvalidIdQuery, matchesLabels, validateLabelQueries } from '@cosi-ts/resource';
+import { InvalidIdQueryError, checkOptions, compileIdQuery, formatPointer, isInvalidIdQuery, matchesLabels, validateLabelQueries } from '@cosi-ts/resource';
+import { WATCH_KIND_OPTIONS, WATCH_OPTIONS } from './option-names.ts';
 import type { Kind } from '@cosi-ts/resource';
 import type { Matcher } from './kind-store.ts';
 import type { ListOptions, WatchKindOptions } from './state.ts';
 
 /**
  * §5.2: the option combinations and values a watch call rejects with a TypeError. `target` (the watched
- * kind or pointer) only names the watch in the message.
+ * kind or pointer) and `op` (the call) only name the watch in the message. An option the call does not
+ * know (a watchKind option on a single watch included) is an UnknownOptionError.
  */
-export function checkWatchOptions(opts: WatchKindOptions, single: boolean, target?: Kind & { readonly id?: string }): void {
-  const where = target === undefined ? 'watch' : `watch of ${formatPointer(target)}`;
+export function checkWatchOptions(
+  opts: WatchKindOptions,
+  single: boolean,
+  target?: Kind & { readonly id?: string },
+  op: string = single ? 'watch' : 'watchKind',
+): void {
+  const where = target === undefined ? op : `${op} of ${formatPointer(target)}`;
   if (typeof opts !== 'object' || opts === null) throw new TypeError(`${where}: options must be an object`);
+  checkOptions(where, opts, single ? WATCH_OPTIONS : WATCH_KIND_OPTIONS);
   const { tailEvents, startFromBookmark, bootstrapContents, bootstrapBookmark, signal } = opts;
   if (tailEvents !== undefined && startFromBookmark !== undefined) {
     throw new TypeError(`${where}: options tailEvents and startFromBookmark are exclusive`);

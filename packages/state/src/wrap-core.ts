@@ -1,7 +1,8 @@
-import { applyRecipe, pointerOf, resourceEquals, withMetadata } from '@cosi-ts/resource';
+import { applyRecipe, checkOptions, formatPointer, pointerOf, resourceEquals, withMetadata } from '@cosi-ts/resource';
 import type { Pointer, Recipe, Resource } from '@cosi-ts/resource';
 import { Subscription } from 'rxjs';
 import { ConflictError, OwnerConflictError, PhaseConflictError, isConflict, isNotFound } from './errors.ts';
+import { OWNER_OPTIONS, SIGNAL_OPTIONS, UPDATE_OPTIONS, WATCH_FOR_OPTIONS } from './option-names.ts';
 import { ResourceQueue } from './resource-queue.ts';
 import { checkPointer, checkResource, describeArg, expectedPhaseOption, ownerOption } from './stored-resource.ts';
 import type {
@@ -27,6 +28,7 @@ function splitFinalizerArgs(
 ): { finalizers: readonly string[]; signal: AbortSignal | undefined } {
   const last: unknown = args[args.length - 1];
   const hasOptions = last !== undefined && typeof last === 'object' && last !== null;
+  if (hasOptions) checkOptions(() => `${op} ${describeArg(ptr)}`, last, SIGNAL_OPTIONS);
   const finalizers = (hasOptions ? args.slice(0, -1) : args) as readonly unknown[];
   finalizers.forEach((f, i) => {
     if (typeof f !== 'string' || f === '') {
@@ -108,7 +110,8 @@ export function wrapCore(core: CoreState): State {
       opts.signal?.throwIfAborted();
       const prepared = await applyRecipe(target, recipe);
       try {
-        return await core.create(prepared, opts);
+        const { owner, signal } = opts;
+        return await core.create(prepared, { ...(owner === undefined ? {} : { owner }), ...(signal === undefined ? {} : { signal }) });
       } catch (e) {
         // Lost the create race to a writer outside this State: the resource exists now, so update it instead.
         if (isConflict(e) && (e as ConflictError).code === 'Conflict' && (e as ConflictError).reason === 'exists') continue;
@@ -155,6 +158,7 @@ export function wrapCore(core: CoreState): State {
 
   async function teardown(ptr: Pointer, opts: OwnerOptions = {}): Promise<boolean> {
     checkPointer('teardown', ptr);
+    checkOptions(() => `teardown ${formatPointer(ptr)}`, opts, OWNER_OPTIONS);
     const owner = ownerOption('teardown', ptr, opts.owner);
     return queue.run(ptr, opts.signal, () => teardownNow(ptr, owner, opts));
   }
@@ -181,6 +185,8 @@ export function wrapCore(core: CoreState): State {
   }
 
   function watchFor<S = unknown>(ptr: Pointer, opts: WatchForOptions = {}): Promise<StateEvent<S>> {
+    checkPointer('watchFor', ptr);
+    checkOptions(() => `watchFor of ${formatPointer(ptr)}`, opts, WATCH_FOR_OPTIONS);
     const { eventTypes, phases, finalizersEmpty, predicate, signal } = opts;
     const matches = (ev: StateEvent<S>): boolean => {
       if (ev.type === 'errored') return false;
@@ -248,6 +254,7 @@ export function wrapCore(core: CoreState): State {
 
     async updateWithConflicts<S>(ptr: Pointer, recipe: Recipe<S>, opts: UpdateOptions = {}): Promise<Resource<S>> {
       checkPointer('updateWithConflicts', ptr);
+      checkOptions(() => `updateWithConflicts ${formatPointer(ptr)}`, opts, UPDATE_OPTIONS);
       checkRecipe('updateWithConflicts', ptr, recipe);
       return queue.run(ptr, opts.signal, async () => (await updateLoop(ptr, recipe, opts, false)) as Resource<S>);
     },
@@ -256,12 +263,15 @@ export function wrapCore(core: CoreState): State {
       if (isTemplate(target)) checkResource('modify', target);
       else checkPointer('modify', target);
       checkRecipe('modify', target, recipe);
+      checkOptions(() => `modify ${formatPointer(isTemplate(target) ? target.metadata : target)}`, opts, UPDATE_OPTIONS);
       if (!isTemplate(target)) return queue.run(target, opts.signal, async () => (await updateLoop(target, recipe, opts, false)) as Resource<S>);
       const ptr = pointerOf(target.metadata);
       return queue.run(ptr, opts.signal, () => createOrUpdate(target, ptr, recipe, opts));
     },
 
     async teardownAndDestroy(ptr: Pointer, opts: OwnerOptions = {}): Promise<void> {
+      checkPointer('teardownAndDestroy', ptr);
+      checkOptions(() => `teardownAndDestroy ${formatPointer(ptr)}`, opts, OWNER_OPTIONS);
       let ready = await teardown(ptr, opts);
       for (;;) {
         if (ready) {
@@ -286,6 +296,8 @@ export function wrapCore(core: CoreState): State {
     watchFor,
 
     signalWithTeardown(ptr: Pointer, opts: SignalOptions = {}): Promise<AbortSignal> {
+      checkPointer('signalWithTeardown', ptr);
+      checkOptions(() => `signalWithTeardown ${formatPointer(ptr)}`, opts, SIGNAL_OPTIONS);
       const parent = opts.signal;
       const controller = new AbortController();
       return new Promise<AbortSignal>((resolve) => {
