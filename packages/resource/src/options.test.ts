@@ -40,3 +40,32 @@ describe('checkOptions', () => {
     expect(closestName('x', [])).toBeUndefined();
   });
 });
+
+describe('resource options', () => {
+  const caught = (fn: () => unknown): unknown => {
+    try {
+      fn();
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+
+  it('defineResourceType, its print columns, and create() refuse unknown options', async () => {
+    const { defineResourceType } = await import('./resource-type.ts');
+    expect(caught(() => defineResourceType({ type: 'Things.test.cosi.dev', defaultNamespace: 'x', alias: ['t'] } as never))).toMatchObject({
+      option: 'alias',
+      suggestion: 'aliases',
+      message: expect.stringMatching(/^resource type Things\.test\.cosi\.dev: unknown option "alias"/) as unknown,
+    });
+    expect(
+      caught(() => defineResourceType({ type: 'Things.test.cosi.dev', defaultNamespace: 'x', printColumns: [{ name: 'N', jsonpath: '{.n}' }] } as never)),
+    ).toMatchObject({ option: 'jsonpath', suggestion: 'jsonPath' });
+    const Things = defineResourceType<{ n: number }>({ type: 'Things.test.cosi.dev', defaultNamespace: 'x' });
+    const e = caught(() => Things.create('a', { n: 1 }, { label: { a: 'b' } } as never));
+    expect(isUnknownOption(e)).toBe(true);
+    expect(e).toMatchObject({ option: 'label', suggestion: 'labels' });
+    expect((e as Error).message).toMatch(/^resource x\/Things\.test\.cosi\.dev\/a: unknown option "label"/);
+    expect(Things.create('a', { n: 1 }, { labels: { a: 'b' }, namespace: 'x' }).metadata.labels).toEqual({ a: 'b' });
+  });
+});

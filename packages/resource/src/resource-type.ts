@@ -3,6 +3,7 @@ import { specEquals } from './equality.ts';
 import { parseJsonPath } from './json-path.ts';
 import type { Kind, Labels, Phase, Pointer, Resource } from './metadata.ts';
 import { kindOf, newResource, pointerOf } from './resource.ts';
+import { checkOptions, knownOptions } from './options.ts';
 
 export interface PrintColumn {
   readonly name: string;
@@ -144,8 +145,15 @@ function allowedNamespaces(type: string, defaultNamespace: string, namespaces: r
   return new Set([defaultNamespace, ...namespaces]);
 }
 
+const TYPE_OPTIONS = knownOptions('type', 'defaultNamespace', 'aliases', 'printColumns', 'sensitive', 'skipAutomaticAliases', 'equals', 'namespaces');
+const PRINT_COLUMN_OPTIONS = knownOptions('name', 'jsonPath');
+const NEW_RESOURCE_OPTIONS = knownOptions('namespace', 'labels', 'annotations', 'finalizers', 'phase', 'owner');
+
 /** Declares a resource type; TypeError when the type name breaks specs/state.md §2 rules 1–3. */
 export function defineResourceType<S>(opts: ResourceTypeOptions<S>): ResourceType<S> {
+  const where = `resource type ${String((opts as { type?: unknown } | undefined)?.type)}`;
+  checkOptions(where, opts, TYPE_OPTIONS);
+  if (Array.isArray(opts.printColumns)) for (const c of opts.printColumns) checkOptions(`${where} print column`, c, PRINT_COLUMN_OPTIONS);
   const definition = deriveDefinition(opts);
   const { type, defaultNamespace } = definition;
   const equals = opts.equals ?? specEquals;
@@ -163,6 +171,7 @@ export function defineResourceType<S>(opts: ResourceTypeOptions<S>): ResourceTyp
     sensitive: definition.sensitivity === 'sensitive',
     definition,
     create(id: string, spec: S, o: NewResourceOptions = {}): Resource<S> {
+      checkOptions(() => `resource ${String(o.namespace ?? defaultNamespace)}/${type}/${id}`, o, NEW_RESOURCE_OPTIONS);
       const { namespace = defaultNamespace, ...rest } = o;
       return newResource({ ...rest, namespace: checked(namespace, id), type, id }, spec);
     },

@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import type { Kind, Pointer, Recipe, Resource } from '@cosi-ts/resource';
-import { compileIdQuery, matchesLabels } from '@cosi-ts/resource';
+import { checkOptions, compileIdQuery, formatPointer, matchesLabels } from '@cosi-ts/resource';
 import { isNotFound, NotFoundError, type State, type StateEvent, type WatchForOptions } from '@cosi-ts/state';
 import type { ContextListOptions, ContextOwnerOptions, ControllerContext, PhaseOptions, ReadOptions } from './controller-context.ts';
 import { ptrKey, type Input } from './controller.ts';
 import type { ControllerHost } from './controller-host.ts';
 import { abortReason } from './clock.ts';
 import { MisuseError } from './errors.ts';
+import { CONTEXT_LIST_OPTIONS, CONTEXT_OWNER_OPTIONS, PHASE_OPTIONS, READ_OPTIONS } from './option-names.ts';
 
 const ptrOf = (p: Pointer): Pointer => ({ namespace: p.namespace, type: p.type, id: p.id });
 
@@ -46,7 +47,13 @@ export class ContextImpl implements ControllerContext {
     return impl();
   }
 
+  /** Names a call in an error: `controller "name" get ns/type/id`. */
+  private where(op: string, target: Kind | Pointer): string {
+    return `controller ${JSON.stringify(this.host.name)} ${op} ${formatPointer(target)}`;
+  }
+
   async get<S = unknown>(ptr: Pointer, opts: ReadOptions = {}): Promise<Resource<S>> {
+    checkOptions(() => this.where('get', ptr), opts, READ_OPTIONS);
     this.host.checkRead('get', ptr);
     if (this.signal.aborted) throw abortReason(this.signal); // cached reads too: the controller is stopping
     const w = opts.uncached ? undefined : this.host.cachedWatch(ptr);
@@ -63,6 +70,7 @@ export class ContextImpl implements ControllerContext {
   }
 
   async list<S = unknown>(kind: Kind, opts: ContextListOptions = {}): Promise<readonly Resource<S>[]> {
+    checkOptions(() => this.where('list', kind), opts, CONTEXT_LIST_OPTIONS);
     const only = this.host.listableIds(kind);
     if (only === undefined) this.host.checkRead('list', { namespace: kind.namespace, type: kind.type });
     if (this.signal.aborted) throw abortReason(this.signal);
@@ -133,6 +141,7 @@ export class ContextImpl implements ControllerContext {
 
   async update<S>(resource: Resource<S>, opts: PhaseOptions = {}): Promise<Resource<S>> {
     const md = resource.metadata;
+    checkOptions(() => this.where('update', md), opts, PHASE_OPTIONS);
     this.host.checkWrite('update', md);
     const token = this.host.beforeWrite(this.signal);
     if (token) await token;
@@ -144,6 +153,7 @@ export class ContextImpl implements ControllerContext {
 
   async modify<S>(target: Pointer | Resource<S>, recipe: Recipe<S>, opts: PhaseOptions = {}): Promise<Resource<S>> {
     const ptr = 'metadata' in target ? target.metadata : target;
+    checkOptions(() => this.where('modify', ptr), opts, PHASE_OPTIONS);
     this.host.checkWrite('modify', ptr);
     const token = this.host.beforeWrite(this.signal);
     if (token) await token;
@@ -155,6 +165,7 @@ export class ContextImpl implements ControllerContext {
   }
 
   async destroy(ptr: Pointer, opts: ContextOwnerOptions = {}): Promise<void> {
+    checkOptions(() => this.where('destroy', ptr), opts, CONTEXT_OWNER_OPTIONS);
     this.host.checkWrite('destroy', ptr);
     const token = this.host.beforeWrite(this.signal);
     if (token) await token;
@@ -166,6 +177,7 @@ export class ContextImpl implements ControllerContext {
   }
 
   async teardown(ptr: Pointer, opts: ContextOwnerOptions = {}): Promise<boolean> {
+    checkOptions(() => this.where('teardown', ptr), opts, CONTEXT_OWNER_OPTIONS);
     this.host.checkWrite('teardown', ptr);
     const token = this.host.beforeWrite(this.signal);
     if (token) await token;

@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import type { Kind } from '@cosi-ts/resource';
+import { checkOptions, type Kind } from '@cosi-ts/resource';
 import type { State } from '@cosi-ts/state';
 import type { BackoffPolicy } from './backoff.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -14,6 +14,7 @@ import { KindWatch, type KindListener } from './kind-watch.ts';
 import { QRunner } from './q-runner.ts';
 import { RateLimiter, type ChangeRateLimit } from './rate-limiter.ts';
 import { RuntimeMetrics } from './runtime-metrics.ts';
+import { BACKOFF_OPTIONS, RATE_LIMIT_OPTIONS, RUNTIME_OPTIONS } from './option-names.ts';
 
 export interface RuntimeOptions {
   /** Parent logger; each controller gets a child `{ controller }`. Default: silent. */
@@ -64,6 +65,9 @@ export class Runtime {
     private readonly state: State,
     private readonly options: RuntimeOptions = {},
   ) {
+    checkOptions('Runtime', options, RUNTIME_OPTIONS);
+    checkOptions('Runtime backoff', options.backoff, BACKOFF_OPTIONS);
+    checkOptions('Runtime changeRateLimit', options.changeRateLimit, RATE_LIMIT_OPTIONS);
     this.metrics = options.metrics ?? new Registry();
     this.m = new RuntimeMetrics(this.metrics);
     this.logger = options.logger ?? pino({ level: 'silent' });

@@ -1,6 +1,6 @@
 import { Observable, type Observer, type Subscriber, type Subscription } from 'rxjs';
 import type { IdQuery, Kind, LabelQuery, Labels, Pointer, Resource } from '@cosi-ts/resource';
-import { compileIdQuery, frozenCopy, isFrozenPlainData, matchesLabels, newResource, noFinalizers, noLabels, specEquals } from '@cosi-ts/resource';
+import { checkOptions, compileIdQuery, frozenCopy, isFrozenPlainData, matchesLabels, newResource, noFinalizers, noLabels, specEquals } from '@cosi-ts/resource';
 import { isConflict, isNotFound } from '@cosi-ts/state';
 import { Backoff } from './backoff.ts';
 import type { Clock } from './clock.ts';
@@ -8,6 +8,7 @@ import type { ControllerContext, TransformContext } from './controller-context.t
 import { hostOf, type ControllerHost } from './controller-host.ts';
 import { describeKind, typeName, type Controller, type Input, type OutputKind, type TypeRef } from './controller.ts';
 import { MisuseError, OutputClaimError, toError } from './errors.ts';
+import { TRANSFORM_INPUT_OPTIONS, TRANSFORM_OPTIONS, TRANSFORM_OUTPUT_OPTIONS } from './option-names.ts';
 import { isDestroyReady } from './input-match.ts';
 import type { BatchMode, KindListener, KindWatch, ResourceEvent } from './kind-watch.ts';
 
@@ -35,6 +36,10 @@ export interface TransformOptions<I, O> {
  * torn down before their inputs vanish.
  */
 export function transform<I, O>(opts: TransformOptions<I, O>): Controller {
+  const where = `transform ${JSON.stringify((opts as { name?: unknown } | undefined)?.name ?? '')}`;
+  checkOptions(where, opts, TRANSFORM_OPTIONS);
+  checkOptions(`${where} input`, opts.input, TRANSFORM_INPUT_OPTIONS);
+  checkOptions(`${where} output`, opts.output, TRANSFORM_OUTPUT_OPTIONS);
   const inType = typeName(opts.input.type);
   const outType = typeName(opts.output.type);
   const inputs: Input[] = [{ namespace: opts.input.namespace, type: inType, kind: 'strong' }];
