@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, open, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { checkOptions, knownOptions } from '@cosi-ts/resource';
+
+const OPTIONS = knownOptions('mode', 'beforeLink');
 
 export interface CreateFileExclusiveOptions {
   /** File mode; default 0600. */
@@ -48,6 +51,7 @@ const NO_LINK_CODES = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDE
  * to `O_CREAT|O_EXCL` + write + fsync.
  */
 export async function createFileExclusive(path: string, content: string, opts: CreateFileExclusiveOptions = {}): Promise<CreateFileResult> {
+  checkOptions(`createFileExclusive ${path}`, opts, OPTIONS);
   const dir = dirname(path);
   const mode = opts.mode ?? 0o600;
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);

@@ -1,9 +1,12 @@
 import { hostname as osHostname } from 'node:os';
+import { checkOptions, knownOptions } from '@cosi-ts/resource';
 import type { Controller, ControllerContext, Input, Output } from '@cosi-ts/runtime';
 import { getOptional, writeSpec } from './controller-helpers.ts';
 import { HostnameStatus, HOSTNAME_STATUS_ID, splitHostname } from './hostname-status.ts';
 import { MachineConfig, MACHINE_CONFIG_ID } from './machine-config.ts';
 import { configuredHostname, type NodeConfig } from './node-config.ts';
+
+const OPTIONS = knownOptions('osHostname');
 
 export interface HostnameSourceOptions {
   /** The OS hostname (default `os.hostname()`); used when `node.yaml` sets none. */
@@ -18,6 +21,7 @@ export class HostnameSourceController implements Controller {
   private readonly osHostname: () => string;
 
   constructor(opts: HostnameSourceOptions = {}) {
+    checkOptions('HostnameSourceController', opts, OPTIONS);
     this.osHostname = opts.osHostname ?? osHostname;
   }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
+import { checkOptions, knownOptions } from '@cosi-ts/resource';
 import type { Controller, ControllerContext, Input, Output } from '@cosi-ts/runtime';
 import { destroyIfPresent, getOptional, writeSpec } from './controller-helpers.ts';
 import { kubeSpanAddress, parseMac } from './kubespan-address.ts';
@@ -7,6 +8,8 @@ import { KubeSpanIdentity, KUBESPAN_IDENTITY_ID } from './kubespan-identity.ts';
 import { loadOrCreateWireGuardKey, type WireGuardKeyPair } from './kubespan-key.ts';
 import { MachineConfig, MACHINE_CONFIG_ID } from './machine-config.ts';
 import { kubeSpanSectionOf, type NodeConfig } from './node-config.ts';
+
+const OPTIONS = knownOptions('stateDir', 'macAddress');
 
 export interface KubeSpanIdentityOptions {
   /** The STATE directory; the WireGuard key is kept in `kubespan-identity.yaml` there. */
@@ -45,6 +48,7 @@ export class KubeSpanIdentityController implements Controller {
   private key: WireGuardKeyPair | undefined;
 
   constructor(opts: KubeSpanIdentityOptions) {
+    checkOptions('KubeSpanIdentityController', opts, OPTIONS);
     this.stateDir = opts.stateDir;
     this.macAddress = opts.macAddress ?? firstMac;
   }

@@ -1,3 +1,4 @@
+import { checkOptions, knownOptions } from '@cosi-ts/resource';
 import type { Controller, ControllerContext, Input, Output } from '@cosi-ts/runtime';
 import { AddressStatus, type AddressStatusSpec } from './address-status.ts';
 import { Affiliate } from './affiliate.ts';
@@ -14,6 +15,8 @@ import { CLUSTER_NAMESPACE } from './namespaces.ts';
 import { NodeAddress, NODE_ADDRESS_CURRENT_NO_K8S, NODE_ADDRESS_ROUTED_NO_K8S, type NodeAddressSpec } from './node-address.ts';
 import { NodeStatus, type NodeStatusSpec } from './node-status.ts';
 import { Nodename, NODENAME_ID, type NodenameSpec } from './nodename.ts';
+
+const OPTIONS = knownOptions('operatingSystem');
 
 export interface LocalAffiliateOptions {
   /** Overrides `operatingSystem` (default `cosi-ts (v<version>)`). */
@@ -47,6 +50,7 @@ export class LocalAffiliateController implements Controller {
   private readonly operatingSystem: string | undefined;
 
   constructor(opts: LocalAffiliateOptions = {}) {
+    checkOptions('LocalAffiliateController', opts, OPTIONS);
     this.operatingSystem = opts.operatingSystem;
   }
 

@@ -1,10 +1,13 @@
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import { checkOptions, knownOptions } from '@cosi-ts/resource';
 import type { Controller, ControllerContext, Input, Output } from '@cosi-ts/runtime';
 import { getOptional, writeSpec } from './controller-helpers.ts';
 import { formatPrefix, parseIp, parsePrefix, prefixContains } from './ip.ts';
 import { MachineConfig, MACHINE_CONFIG_ID } from './machine-config.ts';
 import { NodeAddress, NODE_ADDRESS_CURRENT_NO_K8S, NODE_ADDRESS_ROUTED_NO_K8S } from './node-address.ts';
 import type { NodeConfig } from './node-config.ts';
+
+const OPTIONS = knownOptions('interfaces', 'pollIntervalMs');
 
 export interface NodeAddressSourceOptions {
   /** The OS interfaces (default `os.networkInterfaces()`). */
@@ -50,6 +53,7 @@ export class NodeAddressSourceController implements Controller {
   private readonly pollIntervalMs: number;
 
   constructor(opts: NodeAddressSourceOptions = {}) {
+    checkOptions('NodeAddressSourceController', opts, OPTIONS);
     this.interfaces = opts.interfaces ?? networkInterfaces;
     this.pollIntervalMs = opts.pollIntervalMs ?? 10_000;
   }

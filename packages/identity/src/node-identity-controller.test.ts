@@ -72,3 +72,23 @@ describe('NodeIdentityController (scenario 7)', () => {
     }
   });
 });
+
+describe('identity: unknown options (issue 17 §6)', () => {
+  it('NodeIdentityController and loadOrCreateNodeIdentity name the misspelled option and the closest known one', async () => {
+    const { isUnknownOption } = await import('@cosi-ts/resource');
+    const { loadOrCreateNodeIdentity } = await import('./node-identity-file.ts');
+    let e: unknown;
+    try {
+      new NodeIdentityController({ stateDir: dir, generator: () => VECTOR } as never);
+    } catch (x) {
+      e = x;
+    }
+    expect(isUnknownOption(e)).toBe(true);
+    expect(e).toMatchObject({ option: 'generator', suggestion: 'generate' });
+    expect((e as Error).message).toMatch(/^NodeIdentityController: unknown option "generator"/);
+    const e2: unknown = await loadOrCreateNodeIdentity(dir, { beforelink: () => {} } as never).catch((x: unknown) => x);
+    expect(e2).toMatchObject({ option: 'beforelink', suggestion: 'beforeLink' });
+    // Refused before anything was created.
+    await expect(stat(join(dir, NODE_IDENTITY_FILE))).rejects.toThrow(/ENOENT/);
+  });
+});

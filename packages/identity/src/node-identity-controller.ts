@@ -1,6 +1,9 @@
 import { Identity, LOCAL_IDENTITY_ID, writeSpec } from '@cosi-ts/cluster';
+import { checkOptions, knownOptions } from '@cosi-ts/resource';
 import type { Controller, ControllerContext, Input, Output } from '@cosi-ts/runtime';
 import { loadOrCreateNodeIdentity, type LoadNodeIdentityOptions, type NodeIdentityResult } from './node-identity-file.ts';
+
+const OPTIONS = knownOptions('stateDir', 'generate', 'beforeLink');
 
 export interface NodeIdentityControllerOptions extends LoadNodeIdentityOptions {
   /** The STATE directory (`machine.stateDir`); `node-identity.yaml` lives here. */
@@ -22,6 +25,7 @@ export class NodeIdentityController implements Controller {
   private established = false;
 
   constructor(opts: NodeIdentityControllerOptions) {
+    checkOptions('NodeIdentityController', opts, OPTIONS);
     this.opts = opts;
   }
 

@@ -1,12 +1,15 @@
 import { lstat, mkdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
+import { checkOptions, knownOptions } from '@cosi-ts/resource';
 import { createFileExclusive, type CreateFileResult } from '@cosi-ts/cluster';
 import { decodeBase62, encodeBase62, isBase62 } from './base62.ts';
 import { NODE_ID_BYTES, newNodeId } from './node-id.ts';
 import { NodeIdentityError } from './node-identity-error.ts';
 
 export const NODE_IDENTITY_FILE = 'node-identity.yaml';
+
+const LOAD_OPTIONS = knownOptions('generate', 'beforeLink');
 
 export interface NodeIdentityResult {
   readonly nodeId: string;
@@ -115,6 +118,7 @@ async function refuseDanglingSymlink(path: string): Promise<void> {
  */
 export async function loadOrCreateNodeIdentity(stateDir: string, opts: LoadNodeIdentityOptions = {}): Promise<NodeIdentityResult> {
   const path = join(stateDir, NODE_IDENTITY_FILE);
+  checkOptions(`loadOrCreateNodeIdentity ${path}`, opts, LOAD_OPTIONS);
   try {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
   } catch (e) {
