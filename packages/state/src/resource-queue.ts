@@ -1,64 +1,74 @@
 import type { Pointer } from '@cosi-ts/resource';
 
+/** The calls waiting behind the one running for a resource, in order. */
+interface Line {
+  readonly waiting: (() => void)[];
+}
+
 /**
  * One FIFO per resource: the read-modify-writes of one resource made through one State run one after
  * another. Without it, n racing writers all read the same version, one wins, n−1 retry, and the
  * recipes run n(n+1)/2 times in all; queued, each runs once, and again only when a writer outside
  * this State (another process, a plain `update`) got in between its read and its write.
  *
- * A waiting call whose signal aborts rejects at once; its place in the line passes on when the call
- * before it ends. A call holding the line must not wait for another queued call on the same resource
- * (a recipe that modifies the resource it is modifying would wait for itself).
+ * A waiting call whose signal aborts leaves the line at once and rejects with the signal's reason.
+ * A call holding the line must not wait for another queued call on the same resource (a recipe that
+ * modifies the resource it is modifying would wait for itself).
+ *
+ * The uncontended path allocates one small record and hands back the call's own promise, so that a
+ * lone writer pays no extra promise hops for the line.
  */
 export class ResourceQueue {
-  /** The promise the next caller of a key waits for: settles when the last call queued so far ends. */
-  readonly #tails = new Map<string, Promise<void>>();
+  readonly #lines = new Map<string, Line>();
 
-  /** How many resources have calls running or waiting (for tests: an idle queue holds nothing). */
+  /** How many resources have calls running or waiting (an idle queue holds nothing). */
   get size(): number {
-    return this.#tails.size;
+    return this.#lines.size;
   }
 
   run<T>(ptr: Pointer, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
     const key = `${ptr.namespace}\u0000${ptr.type}\u0000${ptr.id}`;
-    const previous = this.#tails.get(key);
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    this.#tails.set(key, mine);
-    const done = () => {
-      if (this.#tails.get(key) === mine) this.#tails.delete(key);
-      release();
-    };
-    if (previous === undefined) return settleThen(fn, done);
-    if (signal === undefined) return previous.then(() => settleThen(fn, done));
+    const line = this.#lines.get(key);
+    if (line === undefined) {
+      const mine: Line = { waiting: [] };
+      this.#lines.set(key, mine);
+      return this.#start(key, mine, fn);
+    }
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => {
-        // Leave the line now; the ones behind still wait for the call ahead of this one.
-        void previous.then(done);
-        reject(signal.reason);
+      const start = () => {
+        signal?.removeEventListener('abort', onAbort);
+        this.#start(key, line, fn).then(resolve, reject);
       };
-      if (signal.aborted) {
-        onAbort();
+      const onAbort = () => {
+        const i = line.waiting.indexOf(start);
+        if (i >= 0) line.waiting.splice(i, 1);
+        reject(signal?.reason);
+      };
+      if (signal?.aborted === true) {
+        reject(signal.reason);
         return;
       }
-      signal.addEventListener('abort', onAbort, { once: true });
-      void previous.then(() => {
-        if (signal.aborted) return; // onAbort already released this place
-        signal.removeEventListener('abort', onAbort);
-        settleThen(fn, done).then(resolve, reject);
-      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      line.waiting.push(start);
     });
   }
-}
 
-/** `fn()`, then `after()` however it ends (a synchronous throw included). */
-function settleThen<T>(fn: () => Promise<T>, after: () => void): Promise<T> {
-  let p: Promise<T>;
-  try {
-    p = fn();
-  } catch (e) {
-    after();
-    return Promise.reject(e as Error);
+  /** Runs `fn` holding the line; when it settles, the next waiter starts (or the line goes). */
+  #start<T>(key: string, line: Line, fn: () => Promise<T>): Promise<T> {
+    const next = () => {
+      const waiter = line.waiting.shift();
+      if (waiter !== undefined) waiter();
+      else this.#lines.delete(key);
+    };
+    let p: Promise<T>;
+    try {
+      p = fn();
+    } catch (e) {
+      next();
+      return Promise.reject(e as Error);
+    }
+    // Registered before the caller's own reaction: the next call starts as this one settles.
+    p.then(next, next);
+    return p;
   }
-  return p.finally(after);
 }

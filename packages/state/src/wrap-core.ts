@@ -252,19 +252,29 @@ export function wrapCore(core: CoreState): State {
         return next.length === current.length ? undefined : next;
       }),
 
-    async updateWithConflicts<S>(ptr: Pointer, recipe: Recipe<S>, opts: UpdateOptions = {}): Promise<Resource<S>> {
-      checkPointer('updateWithConflicts', ptr);
-      checkOptions(() => `updateWithConflicts ${formatPointer(ptr)}`, opts, UPDATE_OPTIONS);
-      checkRecipe('updateWithConflicts', ptr, recipe);
-      return queue.run(ptr, opts.signal, async () => (await updateLoop(ptr, recipe, opts, false)) as Resource<S>);
+    // Plain functions returning the queue's promise (no async wrapper: a lone writer pays no extra
+    // promise hops); argument errors still reject rather than throw.
+    updateWithConflicts<S>(ptr: Pointer, recipe: Recipe<S>, opts: UpdateOptions = {}): Promise<Resource<S>> {
+      try {
+        checkPointer('updateWithConflicts', ptr);
+        checkOptions(() => `updateWithConflicts ${formatPointer(ptr)}`, opts, UPDATE_OPTIONS);
+        checkRecipe('updateWithConflicts', ptr, recipe);
+      } catch (e) {
+        return Promise.reject(e as Error);
+      }
+      return queue.run(ptr, opts.signal, () => updateLoop(ptr, recipe, opts, false) as Promise<Resource<S>>);
     },
 
-    async modify<S>(target: Pointer | Resource<S>, recipe: Recipe<S>, opts: UpdateOptions = {}): Promise<Resource<S>> {
-      if (isTemplate(target)) checkResource('modify', target);
-      else checkPointer('modify', target);
-      checkRecipe('modify', target, recipe);
-      checkOptions(() => `modify ${formatPointer(isTemplate(target) ? target.metadata : target)}`, opts, UPDATE_OPTIONS);
-      if (!isTemplate(target)) return queue.run(target, opts.signal, async () => (await updateLoop(target, recipe, opts, false)) as Resource<S>);
+    modify<S>(target: Pointer | Resource<S>, recipe: Recipe<S>, opts: UpdateOptions = {}): Promise<Resource<S>> {
+      try {
+        if (isTemplate(target)) checkResource('modify', target);
+        else checkPointer('modify', target);
+        checkRecipe('modify', target, recipe);
+        checkOptions(() => `modify ${formatPointer(isTemplate(target) ? target.metadata : target)}`, opts, UPDATE_OPTIONS);
+      } catch (e) {
+        return Promise.reject(e as Error);
+      }
+      if (!isTemplate(target)) return queue.run(target, opts.signal, () => updateLoop(target, recipe, opts, false) as Promise<Resource<S>>);
       const ptr = pointerOf(target.metadata);
       return queue.run(ptr, opts.signal, () => createOrUpdate(target, ptr, recipe, opts));
     },
