@@ -267,7 +267,8 @@ export class DiscoveryService {
       const keyFile = o.snapshots.keyFile ?? `${path}.key`;
       const key = await loadSnapshotKey(keyFile, {
         createIfMissing: o.snapshots.keyFile === undefined && (existing.length === 0 || discardUndecryptable),
-        snapshot: existing[0],
+        // An explicitly named key file must exist anyway: its error needs no way out via a new key.
+        snapshot: o.snapshots.keyFile === undefined ? existing[0] : undefined,
         logger: this.#logger,
       });
       this.#snapshots = new SnapshotStorage({ path, key, keyFile, discardUndecryptable, logger: this.#logger, metrics: this.metrics, now: this.#now });

@@ -8,7 +8,10 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 export interface LoadSnapshotKeyOptions {
   /** Create a missing key file (the default key path, and no snapshot that needs the old key). */
   readonly createIfMissing: boolean;
-  /** A snapshot that exists: a missing key is then named `snapshot-key-missing`, with the way out. */
+  /**
+   * A snapshot that exists, for a default key path: a missing key is then refused (unless
+   * createIfMissing) with the message that explains the ways out.
+   */
   readonly snapshot?: string | undefined;
   readonly logger: Logger;
 }
