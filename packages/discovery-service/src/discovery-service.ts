@@ -29,6 +29,7 @@ import { RateLimiter } from './rate-limiter.ts';
 import { ServiceMetrics } from './service-metrics.ts';
 import { loadSnapshotKey } from './snapshot-key.ts';
 import { WatchQuota } from './watch-quota.ts';
+import { isSealedSnapshot } from './snapshot-file-format.ts';
 import { SnapshotStorage, existingSnapshots } from './snapshot-storage.ts';
 import { ReloadingCertificateProvider, TlsConfigError } from './tls-certificate-provider.ts';
 
@@ -262,13 +263,14 @@ export class DiscoveryService {
       const discardUndecryptable = o.snapshots.discardUndecryptable ?? false;
       await mkdir(dirname(path), { recursive: true, mode: 0o700 });
       // Before the key: a directory in the snapshot's place is the error to report, and a key is
-      // only made when no snapshot needs the old one.
-      const existing = await existingSnapshots(path);
+      // only made when no snapshot needs the old one (a foreign file, say Go's, needs none).
+      const sealed = [];
+      for (const file of await existingSnapshots(path)) if (await isSealedSnapshot(file)) sealed.push(file);
       const keyFile = o.snapshots.keyFile ?? `${path}.key`;
       const key = await loadSnapshotKey(keyFile, {
-        createIfMissing: o.snapshots.keyFile === undefined && (existing.length === 0 || discardUndecryptable),
+        createIfMissing: o.snapshots.keyFile === undefined && (sealed.length === 0 || discardUndecryptable),
         // An explicitly named key file must exist anyway: its error needs no way out via a new key.
-        snapshot: o.snapshots.keyFile === undefined ? existing[0] : undefined,
+        snapshot: o.snapshots.keyFile === undefined ? sealed[0] : undefined,
         logger: this.#logger,
       });
       this.#snapshots = new SnapshotStorage({ path, key, keyFile, discardUndecryptable, logger: this.#logger, metrics: this.metrics, now: this.#now });

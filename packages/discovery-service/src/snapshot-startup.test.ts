@@ -146,6 +146,13 @@ describe('a snapshot the key at hand cannot decrypt', () => {
     expect(await ids({ path: snap })).toEqual([]);
     expect(readFileSync(keyFile)).toHaveLength(32);
   });
+
+  it('a file that is no encrypted snapshot needs no key: a Go plaintext snapshot is put aside as before', async () => {
+    writeFileSync(snap, Buffer.from([0x0a, 0x03, 0x0a, 0x01, 0x63])); // the Go server's format
+    const logs = await run({ path: snap });
+    expect(logs.find((l) => l.msg === 'created a new snapshot key')).toBeDefined();
+    expect(logs.find((l) => l.msg === 'snapshot not loaded')).toMatchObject({ file: snap, movedTo: expect.stringMatching(/\.corrupt-\d+$/) });
+  });
 });
 
 describe('a snapshot path that is not a file', () => {
