@@ -50,8 +50,8 @@ export function snapshotFiles(path: string): { readonly current: string; readonl
 
 /**
  * Which of `<path>` and `<path>.prev` exist. Throws SnapshotError `not-a-file` if any of them or
- * `<path>.tmp` is (or links to) something other than a regular file: saving would fail at every interval (after
- * writing the whole temp file), and rotating it could lose the last good snapshot.
+ * `<path>.tmp` is (or links to) something other than a regular file: saving would fail at every
+ * interval (after writing the whole temp file), and rotating it could lose the last good snapshot.
  */
 export async function existingSnapshots(path: string): Promise<string[]> {
   const { current, prev, tmp } = snapshotFiles(path);
