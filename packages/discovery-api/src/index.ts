@@ -42,4 +42,5 @@ export { Duration } from './gen/google/protobuf/duration.ts';
 
 export { CLUSTER_SERVICE_NAME, clusterMethodPath } from './method-path.ts';
 export type { ClusterMethod } from './method-path.ts';
-export { StrictClusterService } from './strict-cluster-service.ts';
+export { StrictClusterService, malformedRequest } from './strict-cluster-service.ts';
+export { MalformedRequestError } from './wire-format-check.ts';

@@ -8,6 +8,7 @@ import {
   KubeSpan,
   WatchResponse,
   clusterMethodPath,
+  malformedRequest,
 } from './index.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -68,7 +69,7 @@ describe('wire format', () => {
 describe('StrictClusterService', () => {
   it('refuses invalid UTF-8 in request strings; the plain decoder would mangle it', () => {
     const bad = Buffer.from([0x0a, 0x02, 0xff, 0xfe]); // cluster_id = ff fe
-    expect(() => StrictClusterService.watch.requestDeserialize(bad)).toThrow();
+    expect(malformedRequest(StrictClusterService.watch.requestDeserialize(bad))?.message).toBe('request is not valid protobuf: invalid UTF-8 in a string field');
     expect(ClusterService.watch.requestDeserialize(bad).clusterId).toBe('\ufffd\ufffd');
     const good = Buffer.from([0x0a, 0x02, 0xc3, 0xa9]); // "é"
     expect(StrictClusterService.watch.requestDeserialize(good).clusterId).toBe('é');

@@ -1,5 +1,6 @@
 import {
   CLUSTER_SERVICE_NAME,
+  malformedRequest,
   type AffiliateDeleteRequest,
   type AffiliateDeleteResponse,
   type AffiliateUpdateRequest,
@@ -75,6 +76,12 @@ function headerOf(metadata: Metadata): (name: string) => string | undefined {
   };
 }
 
+/** A request StrictClusterService could not decode, as the error to answer; undefined if it decoded. */
+function malformedError(request: unknown): DiscoveryError | undefined {
+  const bad = typeof request === 'object' && request !== null ? malformedRequest(request) : undefined;
+  return bad === undefined ? undefined : new DiscoveryError('malformed-request', undefined, bad.detail);
+}
+
 function deadlineOf(call: AnyCall): number {
   const d = call.getDeadline();
   return d instanceof Date ? d.getTime() : d;
@@ -118,6 +125,12 @@ export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: Cl
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
       const m = o.metrics.rpcStarted('unary' satisfies GrpcType, CLUSTER_SERVICE_NAME, method);
       m.received();
+      const bad = malformedError(call.request);
+      if (bad !== undefined) {
+        m.handled(bad.grpcCode);
+        callback({ code: bad.grpcCode, details: bad.message } as ServerErrorResponse);
+        return;
+      }
       before?.(call.request);
       limit(call as AnyCall)
         .then(() => run(call.request, call))
@@ -181,12 +194,18 @@ export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: Cl
         m.handled(s.code);
         call.emit('error', s);
       };
-      const refuse = (e: unknown): void => {
+      // `clientIp`: the IP the limit counted (a trusted proxy header's), beside the transport peer.
+      const refuse = (e: unknown, clientIp: string | undefined): void => {
         const message = isDiscoveryError(e) ? REFUSALS[e.code] : undefined;
         // Once a minute per kind: a client retrying in a loop must not flood the log.
-        if (message !== undefined) problems.warn((e as DiscoveryError).code, { peer: call.getPeer(), details: (e as DiscoveryError).message }, message);
+        if (message !== undefined) problems.warn((e as DiscoveryError).code, { clientIp, peer: call.getPeer(), details: (e as DiscoveryError).message }, message);
         fail(toStatus('Watch', e));
       };
+      const bad = malformedError(call.request);
+      if (bad !== undefined) {
+        fail(toStatus('Watch', bad));
+        return;
+      }
       limit(call as AnyCall).then(
         () => {
           if (call.cancelled) {
@@ -204,12 +223,13 @@ export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: Cl
             fail(toStatus('Watch', e));
             return;
           }
-          const ip = clientIpOf(call as AnyCall);
+          const resolved = clientIpOf(call as AnyCall);
+          const ip = resolved === undefined ? undefined : ipBytesToString(resolved);
           let ticket: WatchTicket;
           try {
-            ticket = o.watchQuota.admit(ip === undefined ? undefined : ipBytesToString(ip));
+            ticket = o.watchQuota.admit(ip);
           } catch (e) {
-            refuse(e);
+            refuse(e, ip);
             return;
           }
           let endTimer: NodeJS.Timeout | undefined;
@@ -263,7 +283,7 @@ export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: Cl
             sender.start(o.store.subscribe(call.request.clusterId, sender));
           } catch (e) {
             closed();
-            refuse(e);
+            refuse(e, ip);
           }
         },
         (e: unknown) => fail(call.cancelled ? CANCELLED : toStatus('Watch', e)),

@@ -12,7 +12,7 @@ describe('discovery-service command line', () => {
       landingAddr: ':3001',
       metricsAddr: ':2122',
       gcIntervalMs: 60_000,
-      snapshots: { path: '/var/discovery-service/state.snapshot', intervalMs: 600_000 },
+      snapshots: { path: '/var/discovery-service/state.snapshot', intervalMs: 600_000, discardUndecryptable: false },
       trustXRealIp: false,
       trustFirstXForwardedFor: false,
       watchLimits: { maxPerIp: 1024, maxTotal: 100_000, maxBacklogBytesPerIp: 64 * 1024 * 1024, maxBacklogBytes: 1024 * 1024 * 1024, stallTimeoutMs: 120_000 },
@@ -43,6 +43,12 @@ describe('discovery-service command line', () => {
   it('passes TLS, redirect and key file through', () => {
     const o = parseCommandLine(['--certificate-path', 'c.pem', '--key-path', 'k.pem', '--redirect-endpoint', 'b:3000', '--snapshot-path', '/s', '--snapshot-key-file', '/k'], quiet());
     expect(o).toMatchObject({ certificatePath: 'c.pem', keyPath: 'k.pem', redirectEndpoint: 'b:3000', snapshots: { path: '/s', keyFile: '/k' } });
+  });
+
+  it('starts past an undecryptable snapshot only when told to, and says so in --help', () => {
+    expect(parseCommandLine(['--snapshot-discard-undecryptable'], quiet()).snapshots?.discardUndecryptable).toBe(true);
+    expect(parseCommandLine(['--snapshot-discard-undecryptable=false'], quiet()).snapshots?.discardUndecryptable).toBe(false);
+    expect(buildCommand().helpInformation()).toMatch(/--snapshot-discard-undecryptable \[bool\]\s+start even if the key cannot decrypt the snapshot/);
   });
 
   it('refuses a certificate without a key, bad durations and unknown flags', () => {

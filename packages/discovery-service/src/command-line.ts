@@ -50,6 +50,7 @@ interface Flags {
   snapshotPath: string;
   snapshotInterval: number;
   snapshotKeyFile: string;
+  snapshotDiscardUndecryptable: boolean;
   trustXRealIp: boolean;
   trustFirstXForwardedFor: boolean;
   maxWatchesPerIp: number;
@@ -80,7 +81,18 @@ export function buildCommand(): Command {
     .option('--snapshots-enabled [bool]', 'load and save state snapshots', bool, true)
     .option('--snapshot-path <path>', 'snapshot file', '/var/discovery-service/state.snapshot')
     .addOption(new Option('--snapshot-interval <duration>', 'interval between periodic snapshots').default(10 * 60_000, '10m').argParser(duration))
-    .addOption(new Option('--snapshot-key-file <path>', 'AES-256 key of the snapshot: 32 bytes, raw or base64 (created if the default is missing)').default('', '"<snapshot-path>.key"'))
+    .addOption(
+      new Option('--snapshot-key-file <path>', 'AES-256 key of the snapshot: 32 bytes, raw or base64 (the default is created when missing and no snapshot exists)').default(
+        '',
+        '"<snapshot-path>.key"',
+      ),
+    )
+    .option(
+      '--snapshot-discard-undecryptable [bool]',
+      'start even if the key cannot decrypt the snapshot (key file lost or replaced): the snapshot is renamed <file>.undecryptable-<unix seconds> and its state is not loaded. Without it the service refuses to start',
+      bool,
+      false,
+    )
     .option('--trust-x-real-ip [bool]', 'take the client IP from X-Real-IP (only behind a proxy that sets it)', bool, false)
     .option('--trust-first-x-forwarded-for [bool]', 'take the client IP from the first X-Forwarded-For entry (only behind a proxy)', bool, false)
     // Bounds of our own (not in the Go server); docs/discovery-service.md explains the defaults.
@@ -114,7 +126,14 @@ export function parseCommandLine(args: readonly string[], command: Command = bui
     gcIntervalMs: f.gcInterval,
     ...(f.redirectEndpoint === '' ? {} : { redirectEndpoint: f.redirectEndpoint }),
     ...(f.snapshotsEnabled
-      ? { snapshots: { path: f.snapshotPath, intervalMs: f.snapshotInterval, ...(f.snapshotKeyFile === '' ? {} : { keyFile: f.snapshotKeyFile }) } }
+      ? {
+          snapshots: {
+            path: f.snapshotPath,
+            intervalMs: f.snapshotInterval,
+            ...(f.snapshotKeyFile === '' ? {} : { keyFile: f.snapshotKeyFile }),
+            discardUndecryptable: f.snapshotDiscardUndecryptable,
+          },
+        }
       : {}),
     trustXRealIp: f.trustXRealIp,
     trustFirstXForwardedFor: f.trustFirstXForwardedFor,

@@ -17,7 +17,8 @@ export type DiscoveryErrorCode =
   | 'too-many-watches'
   | 'watch-backlog-per-ip'
   | 'watch-backlog'
-  | 'shutting-down';
+  | 'shutting-down'
+  | 'malformed-request';
 
 const grpcCodes: Record<DiscoveryErrorCode, status> = {
   'cluster-id-empty': status.INVALID_ARGUMENT,
@@ -36,6 +37,8 @@ const grpcCodes: Record<DiscoveryErrorCode, status> = {
   'watch-backlog-per-ip': status.RESOURCE_EXHAUSTED,
   'watch-backlog': status.RESOURCE_EXHAUSTED,
   'shutting-down': status.UNAVAILABLE,
+  // Go's gRPC server answers Internal ("error unmarshalling request"); the fault is the client's.
+  'malformed-request': status.INVALID_ARGUMENT,
 };
 
 // The messages are those of the Go server (spec §2): clients and operators match on them.
@@ -58,6 +61,8 @@ const messages: Record<DiscoveryErrorCode, string> = {
   'watch-backlog': 'too much unsent watch data on this server',
   // Calls still waiting for a rate-limit token when the server stops; clients retry elsewhere.
   'shutting-down': 'server is shutting down',
+  // The reason and its byte offset are appended: "…: field number 0 at byte 12".
+  'malformed-request': 'request is not valid protobuf',
 };
 
 /** A request refused by a rule of the protocol; `grpcCode` is the status the caller receives. */
@@ -65,9 +70,13 @@ export class DiscoveryError extends Error {
   readonly code: DiscoveryErrorCode;
   readonly grpcCode: status;
 
-  /** `limit`: appended to the message as `(limit <n>)`, for our own configurable bounds. */
-  constructor(code: DiscoveryErrorCode, limit?: number) {
-    super(limit === undefined ? messages[code] : `${messages[code]} (limit ${limit})`);
+  /**
+   * `limit`: appended to the message as `(limit <n>)`, for our own configurable bounds; `detail`:
+   * appended as `: <detail>`.
+   */
+  constructor(code: DiscoveryErrorCode, limit?: number, detail?: string) {
+    const base = limit === undefined ? messages[code] : `${messages[code]} (limit ${limit})`;
+    super(detail === undefined ? base : `${base}: ${detail}`);
     this.name = 'DiscoveryError';
     this.code = code;
     this.grpcCode = grpcCodes[code];

@@ -29,7 +29,8 @@ import { RateLimiter } from './rate-limiter.ts';
 import { ServiceMetrics } from './service-metrics.ts';
 import { loadSnapshotKey } from './snapshot-key.ts';
 import { WatchQuota } from './watch-quota.ts';
-import { SnapshotStorage } from './snapshot-storage.ts';
+import { isSealedSnapshot } from './snapshot-file-format.ts';
+import { SnapshotStorage, existingSnapshots } from './snapshot-storage.ts';
 import { ReloadingCertificateProvider, TlsConfigError } from './tls-certificate-provider.ts';
 
 export interface SnapshotOptions {
@@ -37,8 +38,17 @@ export interface SnapshotOptions {
   readonly path: string;
   /** Default 10 min. */
   readonly intervalMs?: number;
-  /** 32-byte key (raw or base64). Default `<path>.key`, created when missing. */
+  /**
+   * 32-byte key (raw or base64). Default `<path>.key`, created when missing if no snapshot exists
+   * (a snapshot needs the key it was saved with: without it, start() rejects).
+   */
   readonly keyFile?: string;
+  /**
+   * Start even when a snapshot cannot be decrypted with the key at hand (the key file is missing,
+   * or is another key): such snapshots are renamed `<file>.undecryptable-<unix seconds>`, never
+   * deleted, and a missing default key is created. Default false: start() rejects and changes nothing.
+   */
+  readonly discardUndecryptable?: boolean;
 }
 
 export interface DiscoveryServiceOptions {
@@ -249,10 +259,21 @@ export class DiscoveryService {
   async #start(): Promise<string> {
     const o = this.#o;
     if (o.snapshots !== undefined) {
-      await mkdir(dirname(o.snapshots.path), { recursive: true, mode: 0o700 });
-      const keyFile = o.snapshots.keyFile ?? `${o.snapshots.path}.key`;
-      const key = await loadSnapshotKey(keyFile, { createIfMissing: o.snapshots.keyFile === undefined, logger: this.#logger });
-      this.#snapshots = new SnapshotStorage({ path: o.snapshots.path, key, logger: this.#logger, metrics: this.metrics, now: this.#now });
+      const { path } = o.snapshots;
+      const discardUndecryptable = o.snapshots.discardUndecryptable ?? false;
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      // Before the key: a directory in the snapshot's place is the error to report, and a key is
+      // only made when no snapshot needs the old one (a foreign file, say Go's, needs none).
+      const sealed = [];
+      for (const file of await existingSnapshots(path)) if (await isSealedSnapshot(file)) sealed.push(file);
+      const keyFile = o.snapshots.keyFile ?? `${path}.key`;
+      const key = await loadSnapshotKey(keyFile, {
+        createIfMissing: o.snapshots.keyFile === undefined && (sealed.length === 0 || discardUndecryptable),
+        // An explicitly named key file must exist anyway: its error needs no way out via a new key.
+        snapshot: o.snapshots.keyFile === undefined ? sealed[0] : undefined,
+        logger: this.#logger,
+      });
+      this.#snapshots = new SnapshotStorage({ path, key, keyFile, discardUndecryptable, logger: this.#logger, metrics: this.metrics, now: this.#now });
       await this.#snapshots.load(this.store);
     }
 

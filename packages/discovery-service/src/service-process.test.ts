@@ -154,6 +154,36 @@ describe('discovery-service process', () => {
     expect(await second.exited).toBe(0);
   });
 
+  it('refuses to start when the snapshot key is gone, and starts empty only with --snapshot-discard-undecryptable', async () => {
+    const snap = join(dir, 'lost-key', 'state.snapshot');
+    const first = spawnService(['--snapshot-path', snap]);
+    const { addr } = await first.waitFor((l) => l.msg === 'discovery service started');
+    await publish(addr!, 3);
+    first.proc.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    rmSync(`${snap}.key`); // an unmounted volume
+    const saved = readFileSync(snap);
+
+    const refused = spawnService(['--snapshot-path', snap]);
+    const fatal = await refused.waitFor((l) => l.msg === 'start-up failed');
+    expect(await refused.exited).toBe(1);
+    const err = fatal['err'] as { code: string; message: string };
+    expect(err.code).toBe('snapshot-key-missing');
+    expect(err.message).toContain(`snapshot key ${snap}.key: is missing, but snapshot ${snap} exists`);
+    expect(err.message).toContain('--snapshot-discard-undecryptable');
+    expect(refused.lines.some((l) => l.msg === 'created a new snapshot key')).toBe(false);
+    expect(readdirSync(dirname(snap))).toEqual(['state.snapshot']);
+    expect(readFileSync(snap).equals(saved)).toBe(true);
+
+    const discarding = spawnService(['--snapshot-path', snap, '--snapshot-discard-undecryptable']);
+    const started = await discarding.waitFor((l) => l.msg === 'discovery service started');
+    expect(discarding.lines.find((l) => l.msg === 'snapshot set aside: the key cannot decrypt it')).toMatchObject({ file: snap });
+    expect(await listIds(started.addr!)).toEqual([]);
+    discarding.proc.kill('SIGTERM');
+    expect(await discarding.exited).toBe(0);
+    expect(readdirSync(dirname(snap)).filter((f) => f.startsWith('state.snapshot.undecryptable-'))).toHaveLength(1);
+  });
+
   it('refuses to start on bad flags or an invalid key, with a clear message', async () => {
     const bad = spawnService(['--certificate-path', 'only-cert.pem'], ['bin/discovery-service.js']); // the shim `npx` runs
     expect(await bad.exited).not.toBe(0);

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { SnapshotError } from './snapshot-error.ts';
 
 /**
@@ -41,5 +42,25 @@ export function openSnapshot(file: Buffer, key: Buffer, name: string): Buffer {
     return Buffer.concat([decipher.update(body.subarray(HEADER, body.length - TAG)), decipher.final()]);
   } catch {
     throw new SnapshotError('decryption-failed', name);
+  }
+}
+
+/**
+ * Whether `file` begins like a snapshot of ours, so can only be read with the key it was sealed
+ * with. False for a missing file, a shorter one, or a foreign one (a Go plaintext snapshot).
+ */
+export async function isSealedSnapshot(file: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const head = Buffer.alloc(SNAPSHOT_MAGIC.length);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return bytesRead === head.length && head.equals(SNAPSHOT_MAGIC);
+  } finally {
+    await handle.close();
   }
 }

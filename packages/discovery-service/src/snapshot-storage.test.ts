@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Snapshot, type SnapshotAffiliate } from '@cosi-ts/discovery-api';
@@ -32,7 +32,7 @@ function setup(key: Buffer, t: { now: number }): { store: ClusterStore; storage:
   const logger = pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line) as Logged) });
   const store = new ClusterStore({ now: () => t.now });
   const metrics = new ServiceMetrics(new Registry(), () => store.stats(), { storage: true, defaultMetrics: false });
-  const storage = new SnapshotStorage({ path: join(dir, 'state.snapshot'), key, logger, metrics, now: () => t.now });
+  const storage = new SnapshotStorage({ path: join(dir, 'state.snapshot'), key, keyFile: join(dir, 'state.snapshot.key'), logger, metrics, now: () => t.now });
   return { store, storage, logs, metrics };
 }
 
@@ -111,15 +111,30 @@ describe('SnapshotStorage', () => {
     expect(readdirSync(dir).filter((f) => !f.startsWith('state.snapshot.corrupt-')).sort()).toEqual(['state.snapshot', 'state.snapshot.prev']);
   });
 
-  it('reports a wrong key as such and starts empty', async () => {
+  it('refuses a snapshot the key cannot decrypt, and leaves it where it is', async () => {
     const t = { now: 1_000_000 };
     const a = setup(randomBytes(32), t);
     a.store.update('c', { affiliateId: 'n', data: Buffer.from('x'), endpoints: [], ttlMs: 600_000 });
     await a.storage.save(a.store);
+    const path = join(dir, 'state.snapshot');
+    const before = readFileSync(path);
     const b = setup(randomBytes(32), t);
-    expect(await b.storage.load(b.store)).toBeUndefined();
-    expect(b.logs.find((l) => l.msg === 'snapshot not loaded')?.cause).toMatch(/decryption failed \(wrong key\?\)$/);
+    await expect(b.storage.load(b.store)).rejects.toMatchObject({ name: 'SnapshotKeyError', code: 'snapshot-key-wrong', file: join(dir, 'state.snapshot.key'), snapshot: path });
     expect(b.store.stats().affiliates).toBe(0);
+    expect(readdirSync(dir)).toEqual(['state.snapshot']);
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+
+  it('refuses to save over a directory, without writing a temp file', async () => {
+    const t = { now: 1_000_000 };
+    const a = setup(randomBytes(32), t);
+    a.store.update('c', { affiliateId: 'n', data: Buffer.from('x'.repeat(2000)), endpoints: [], ttlMs: 600_000 });
+    const path = join(dir, 'state.snapshot');
+    writeFileSync(`${path}.prev`, 'the previous snapshot');
+    mkdirSync(path);
+    await expect(a.storage.save(a.store)).rejects.toMatchObject({ code: 'not-a-file', file: path });
+    expect(readdirSync(dir).sort()).toEqual(['state.snapshot', 'state.snapshot.prev']);
+    expect(readFileSync(`${path}.prev`, 'utf8')).toBe('the previous snapshot');
   });
 
   it('leaves earlier files intact when a save fails', async () => {
@@ -128,7 +143,7 @@ describe('SnapshotStorage', () => {
     a.store.update('c', { affiliateId: 'n', data: Buffer.from('x'), endpoints: [], ttlMs: 600_000 });
     await a.storage.save(a.store);
     const before = readFileSync(join(dir, 'state.snapshot'));
-    const broken = new SnapshotStorage({ path: join(dir, 'missing-dir', 'state.snapshot'), key: randomBytes(32), logger: pino({ level: 'silent' }), metrics: a.metrics });
+    const broken = new SnapshotStorage({ path: join(dir, 'missing-dir', 'state.snapshot'), key: randomBytes(32), keyFile: 'k', logger: pino({ level: 'silent' }), metrics: a.metrics });
     await expect(broken.save(a.store)).rejects.toThrow();
     expect(readFileSync(join(dir, 'state.snapshot')).equals(before)).toBe(true);
   });

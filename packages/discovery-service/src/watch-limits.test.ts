@@ -17,6 +17,8 @@ interface Logged {
   msg: string;
   problem?: string;
   suppressed?: number;
+  clientIp?: string;
+  peer?: string;
 }
 
 async function setup(options: DiscoveryServiceOptions = {}): Promise<{ svc: DiscoveryService; addr: string; client: TestClient; logs: Logged[] }> {
@@ -101,12 +103,15 @@ describe('Watch count limits', () => {
   });
 
   it('counts each client IP apart (behind a trusted proxy) and refuses past the total', async () => {
-    const { client } = await setup({ trustXRealIp: true, watchLimits: { maxPerIp: 2, maxTotal: 3 } });
+    const { client, logs } = await setup({ trustXRealIp: true, watchLimits: { maxPerIp: 2, maxTotal: 3 } });
     const from = (ip: string, c: string): TestWatch => client.watch(c, { metadata: { 'x-real-ip': ip } });
     const a = await Promise.all([opened(from('10.0.0.1', 'a')), opened(from('10.0.0.1', 'b'))]);
     expect(await from('10.0.0.1', 'c').ended).toEqual({ code: status.RESOURCE_EXHAUSTED, details: 'too many watches from this client IP (limit 2)' });
     const b = await opened(from('10.0.0.2', 'a'));
     expect(await from('10.0.0.3', 'a').ended).toEqual({ code: status.RESOURCE_EXHAUSTED, details: 'too many watches on this server (limit 3)' });
+    // The log names the IP the limit counted (from the trusted header), beside the transport peer.
+    expect(logs.find((l) => l.problem === 'too-many-watches-per-ip')).toMatchObject({ clientIp: '10.0.0.1', peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
+    expect(logs.find((l) => l.problem === 'too-many-watches')).toMatchObject({ clientIp: '10.0.0.3' });
     for (const w of [...a, b]) w.cancel();
   });
 });
@@ -127,6 +132,7 @@ describe('a Watch whose client never reads', () => {
     expect(await second.ended).toEqual({ code: status.RESOURCE_EXHAUSTED, details: 'too much unsent watch data for this client IP (limit 1048576)' });
     // A small snapshot from that IP is still refused while the big one is stuck: the budget is per IP.
     expect((await client.watch('other').ended).code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(logs.find((l) => l.problem === 'watch-backlog-per-ip')).toMatchObject({ clientIp: '127.0.0.1' });
 
     // Past the stall timeout the stream is reset, which frees what was buffered for it.
     // (ENHANCE_YOUR_CALM: grpc-go and grpc-js report it as ResourceExhausted.)
