@@ -237,6 +237,11 @@ export class SqliteState implements State {
     }
   }
 
+  /** Every event after this position is still in the log (raised by compaction). */
+  get floor(): number {
+    return this.#globalFloor;
+  }
+
   /** The newest log position (0 for a new file). */
   get head(): number {
     return this.#head;
