@@ -15,20 +15,21 @@ export interface OpenedDatabase {
 
 const tables = `
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+  -- each kind gets a small number on its first write: the keys of the other tables stay short
+  -- floor: every event of the kind with seq > floor is still in the log (per-kind trim)
+  CREATE TABLE IF NOT EXISTS kinds (
+    kind INTEGER PRIMARY KEY, namespace TEXT NOT NULL, type TEXT NOT NULL, floor INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (namespace, type)
+  );
   CREATE TABLE IF NOT EXISTS resources (
-    namespace TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,
-    PRIMARY KEY (namespace, type, id)
+    kind INTEGER NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id)
   ) WITHOUT ROWID;
-  -- seq is the bookmark position: global, increasing, never reused (the floor below remembers compactions)
+  -- seq is the bookmark position: global, increasing, never reused (meta 'floor' remembers compactions)
   CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY, namespace TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,
+    seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, id TEXT NOT NULL,
     op INTEGER NOT NULL, body TEXT NOT NULL, old TEXT, at INTEGER NOT NULL
   );
-  CREATE INDEX IF NOT EXISTS events_by_kind ON events (namespace, type, seq);
-  -- per kind: every event of the kind with seq > floor is still in the log
-  CREATE TABLE IF NOT EXISTS kinds (
-    namespace TEXT NOT NULL, type TEXT NOT NULL, floor INTEGER NOT NULL, PRIMARY KEY (namespace, type)
-  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS events_by_kind ON events (kind, seq);
 `;
 
 function isBusy(e: unknown): boolean {

@@ -98,16 +98,18 @@ const RECENT_LIMIT = 4096;
 const PAGE = 512;
 
 interface Statements {
-  readonly kindRows: Database.Statement<[string, string], { body: string }>;
-  readonly upsert: Database.Statement<[string, string, string, string]>;
-  readonly remove: Database.Statement<[string, string, string]>;
-  readonly append: Database.Statement<[number, string, string, string, number, string, string | null, number]>;
-  readonly page: Database.Statement<[string, string, number, number, number], { seq: number; id: string; op: number; body: string; old: string | null }>;
-  readonly nthNewest: Database.Statement<[string, string, number, number], { seq: number }>;
-  readonly nthNewestOfId: Database.Statement<[string, string, string, number, number], { seq: number }>;
-  readonly kindFloor: Database.Statement<[string, string], { floor: number }>;
-  readonly setKindFloor: Database.Statement<[string, string, number]>;
-  readonly trimKind: Database.Statement<[string, string, number]>;
+  readonly findKind: Database.Statement<[string, string], { kind: number; floor: number }>;
+  readonly addKind: Database.Statement<[string, string]>;
+  readonly kindRows: Database.Statement<[number], { body: string }>;
+  readonly insert: Database.Statement<[number, string, string]>;
+  readonly replace: Database.Statement<[string, number, string]>;
+  readonly remove: Database.Statement<[number, string]>;
+  readonly append: Database.Statement<[number, number, string, number, string, string | null, number]>;
+  readonly page: Database.Statement<[number, number, number, number], { seq: number; id: string; op: number; body: string; old: string | null }>;
+  readonly nthNewest: Database.Statement<[number, number, number], { seq: number }>;
+  readonly nthNewestOfId: Database.Statement<[number, string, number, number], { seq: number }>;
+  readonly setKindFloor: Database.Statement<[number, number]>;
+  readonly trimKind: Database.Statement<[number, number]>;
   readonly head: Database.Statement<[], { seq: number | null }>;
   readonly globalFloor: Database.Statement<[], { value: Buffer }>;
   readonly setGlobalFloor: Database.Statement<[Buffer]>;
@@ -118,6 +120,8 @@ interface Statements {
 /** Everything kept in memory for one kind: its resources (the file is ours alone) and its watchers. */
 interface KindEntry {
   readonly kind: Kind;
+  /** Its number in the file; -1 until its first write. */
+  kindId: number;
   readonly items: Map<string, Resource>;
   sortedIds: string[] | undefined;
   readonly header: Uint8Array;
@@ -131,6 +135,21 @@ interface KindEntry {
   memFrom: number;
   scheduled: boolean;
   readonly drain: () => void;
+}
+
+/** One write's rows, for the prepared transaction. */
+interface PendingWrite {
+  readonly type: WriteType;
+  /** The kind's number, or -1 before its first write. */
+  readonly kind: number;
+  readonly namespace: string;
+  readonly rtype: string;
+  readonly id: string;
+  readonly seq: number;
+  readonly body: string;
+  readonly oldBody: string | null;
+  readonly at: number;
+  readonly max: number | undefined;
 }
 
 interface WatchSpec {
@@ -167,6 +186,9 @@ export class SqliteState implements State {
   readonly #kinds = new Map<string, KindEntry>();
   readonly #derived: State;
   readonly #timer: NodeJS.Timeout | undefined;
+  readonly #write: (w: PendingWrite) => { kind: number; cut: number | undefined };
+  /** The JSON of stored resources written by this instance (it is the next write's `old`). */
+  readonly #bodies = new WeakMap<Resource, string>();
   #head: number;
   #globalFloor: number;
   #closed = false;
@@ -192,30 +214,40 @@ export class SqliteState implements State {
     this.#db = db;
     this.#header = (kind) => bookmarkHeader(storeId, kindKeyOf(kind));
     this.#stmt = {
-      kindRows: db.prepare('SELECT body FROM resources WHERE namespace = ? AND type = ?'),
-      upsert: db.prepare(
-        'INSERT INTO resources (namespace, type, id, body) VALUES (?, ?, ?, ?) ON CONFLICT (namespace, type, id) DO UPDATE SET body = excluded.body',
-      ),
-      remove: db.prepare('DELETE FROM resources WHERE namespace = ? AND type = ? AND id = ?'),
-      append: db.prepare('INSERT INTO events (seq, namespace, type, id, op, body, old, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-      page: db.prepare(
-        'SELECT seq, id, op, body, old FROM events WHERE namespace = ? AND type = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
-      ),
-      nthNewest: db.prepare('SELECT seq FROM events WHERE namespace = ? AND type = ? AND seq <= ? ORDER BY seq DESC LIMIT 1 OFFSET ?'),
-      nthNewestOfId: db.prepare(
-        'SELECT seq FROM events WHERE namespace = ? AND type = ? AND id = ? AND seq <= ? ORDER BY seq DESC LIMIT 1 OFFSET ?',
-      ),
-      kindFloor: db.prepare('SELECT floor FROM kinds WHERE namespace = ? AND type = ?'),
-      setKindFloor: db.prepare(
-        'INSERT INTO kinds (namespace, type, floor) VALUES (?, ?, ?) ON CONFLICT (namespace, type) DO UPDATE SET floor = excluded.floor',
-      ),
-      trimKind: db.prepare('DELETE FROM events WHERE namespace = ? AND type = ? AND seq <= ?'),
+      findKind: db.prepare('SELECT kind, floor FROM kinds WHERE namespace = ? AND type = ?'),
+      addKind: db.prepare('INSERT INTO kinds (namespace, type) VALUES (?, ?)'),
+      kindRows: db.prepare('SELECT body FROM resources WHERE kind = ?'),
+      insert: db.prepare('INSERT INTO resources (kind, id, body) VALUES (?, ?, ?)'),
+      replace: db.prepare('UPDATE resources SET body = ? WHERE kind = ? AND id = ?'),
+      remove: db.prepare('DELETE FROM resources WHERE kind = ? AND id = ?'),
+      append: db.prepare('INSERT INTO events (seq, kind, id, op, body, old, at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      page: db.prepare('SELECT seq, id, op, body, old FROM events WHERE kind = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
+      nthNewest: db.prepare('SELECT seq FROM events WHERE kind = ? AND seq <= ? ORDER BY seq DESC LIMIT 1 OFFSET ?'),
+      // single tails scan the kind's events newest first; tails are rare and bounded by the log
+      nthNewestOfId: db.prepare('SELECT seq FROM events WHERE kind = ? AND id = ? AND seq <= ? ORDER BY seq DESC LIMIT 1 OFFSET ?'),
+      setKindFloor: db.prepare('UPDATE kinds SET floor = ? WHERE kind = ?'),
+      trimKind: db.prepare('DELETE FROM events WHERE kind = ? AND seq <= ?'),
       head: db.prepare('SELECT max(seq) AS seq FROM events'),
       globalFloor: db.prepare("SELECT value FROM meta WHERE key = 'floor'"),
       setGlobalFloor: db.prepare("UPDATE meta SET value = ? WHERE key = 'floor'"),
       newestOlderThan: db.prepare('SELECT max(seq) AS seq FROM events WHERE seq <= ? AND at < ?'),
       compact: db.prepare('DELETE FROM events WHERE seq <= ?'),
     };
+    const stmt = this.#stmt;
+    this.#write = db.transaction((w: PendingWrite): { kind: number; cut: number | undefined } => {
+      // A kind's first write gives it its number (kept only if the transaction commits).
+      const kind = w.kind >= 0 ? w.kind : Number(stmt.addKind.run(w.namespace, w.rtype).lastInsertRowid);
+      if (w.type === 'created') stmt.insert.run(kind, w.id, w.body);
+      else if (w.type === 'updated') stmt.replace.run(w.body, kind, w.id);
+      else stmt.remove.run(kind, w.id);
+      stmt.append.run(w.seq, kind, w.id, opCodes[w.type], w.body, w.oldBody, w.at);
+      if (w.max === undefined) return { kind, cut: undefined };
+      const cut = stmt.nthNewest.get(kind, w.seq, w.max)?.seq;
+      if (cut === undefined) return { kind, cut };
+      stmt.trimKind.run(kind, cut);
+      stmt.setKindFloor.run(cut, kind);
+      return { kind, cut };
+    });
     this.#globalFloor = Number(this.#stmt.globalFloor.get()?.value.toString() ?? '0');
     this.#head = Math.max(this.#stmt.head.get()?.seq ?? 0, this.#globalFloor);
     const core: CoreState = {
@@ -315,19 +347,23 @@ export class SqliteState implements State {
     const key = `${kind.namespace}\u0000${kind.type}`;
     let ke = this.#kinds.get(key);
     if (ke !== undefined) return ke;
+    const known = this.#stmt.findKind.get(kind.namespace, kind.type);
     const items = new Map<string, Resource>();
-    for (const row of this.#stmt.kindRows.iterate(kind.namespace, kind.type)) {
-      const r = decode(row.body);
-      items.set(r.metadata.id, r);
+    if (known !== undefined) {
+      for (const row of this.#stmt.kindRows.iterate(known.kind)) {
+        const r = decode(row.body);
+        items.set(r.metadata.id, r);
+      }
     }
     const k = { namespace: kind.namespace, type: kind.type };
     const entry: KindEntry = {
       kind: k,
+      kindId: known?.kind ?? -1,
       items,
       sortedIds: undefined,
       header: this.#header(k),
       tombstone: tombstone(k),
-      floor: this.#stmt.kindFloor.get(k.namespace, k.type)?.floor ?? 0,
+      floor: known?.floor ?? 0,
       watchers: [],
       recent: [],
       memFrom: this.#head,
@@ -470,30 +506,21 @@ export class SqliteState implements State {
   #commit(ke: KindEntry, type: WriteType, resource: Resource, old: Resource | undefined): void {
     const { namespace, type: rtype, id } = resource.metadata;
     const seq = this.#head + 1;
-    const body = encode(resource);
-    const oldBody = old === undefined ? null : encode(old);
+    // A destroyed resource and an update's old value were encoded when they were written.
+    const body = this.#bodies.get(resource) ?? encode(resource);
+    const oldBody = old === undefined ? null : (this.#bodies.get(old) ?? encode(old));
     const at = this.#clockMs();
     const max = this.#maxPerKind;
-    let trimmedTo: number | undefined;
-    this.#db
-      .transaction(() => {
-        if (type === 'destroyed') this.#stmt.remove.run(namespace, rtype, id);
-        else this.#stmt.upsert.run(namespace, rtype, id, body);
-        this.#stmt.append.run(seq, namespace, rtype, id, opCodes[type], body, oldBody, at);
-        if (max !== undefined) {
-          const cut = this.#stmt.nthNewest.get(namespace, rtype, seq, max)?.seq;
-          if (cut !== undefined) {
-            this.#stmt.trimKind.run(namespace, rtype, cut);
-            this.#stmt.setKindFloor.run(namespace, rtype, cut);
-            trimmedTo = cut;
-          }
-        }
-      })
-      .immediate();
+    // (one prepared transaction function, made once: making it per write costs a measurable share)
+    const written = this.#write({ type, kind: ke.kindId, namespace, rtype, id, seq, body, oldBody, at, max });
     this.#head = seq;
-    if (trimmedTo !== undefined) ke.floor = trimmedTo;
+    ke.kindId = written.kind;
+    if (written.cut !== undefined) ke.floor = written.cut;
     if (type === 'destroyed') ke.items.delete(id);
-    else ke.items.set(id, resource);
+    else {
+      ke.items.set(id, resource);
+      this.#bodies.set(resource, body);
+    }
     if (ke.watchers.length === 0) {
       ke.memFrom = seq;
       return;
@@ -565,8 +592,8 @@ export class SqliteState implements State {
       else {
         const row =
           id === undefined
-            ? this.#stmt.nthNewest.get(kind.namespace, kind.type, head, n - 1)
-            : this.#stmt.nthNewestOfId.get(kind.namespace, kind.type, id, head, n - 1);
+            ? this.#stmt.nthNewest.get(ke.kindId, head, n - 1)
+            : this.#stmt.nthNewestOfId.get(ke.kindId, id, head, n - 1);
         // Fewer than n retained: all of them, from the floor on.
         w.cursor = row === undefined ? floor : Math.max(row.seq - 1, floor);
       }
@@ -664,7 +691,7 @@ export class SqliteState implements State {
         continue;
       }
       if (w.cursor < memFrom) {
-        const rows = this.#stmt.page.all(ke.kind.namespace, ke.kind.type, w.cursor, memFrom, PAGE);
+        const rows = this.#stmt.page.all(ke.kindId, w.cursor, memFrom, PAGE);
         for (const row of rows) {
           if (w.closed) break;
           deliver(row.seq, row.id, this.#rowEvent(ke, row));
