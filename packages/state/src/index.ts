@@ -46,3 +46,17 @@ export { filterEvent } from './event-filter.ts';
 export type { ResourceMatcher } from './event-filter.ts';
 export { checkWatchOptions, compileFilter } from './watch-options.ts';
 export { resyncDiff } from './resync-diff.ts';
+// Argument checks and the bookmark layout, for other backends (state-sqlite, state-etcd) to validate
+// exactly as InMemoryState does.
+export {
+  checkKind,
+  checkPointer,
+  checkResource,
+  ownerOption,
+  expectedPhaseOption,
+  storedLabels,
+  storedFinalizers,
+  storedSpec,
+  freezeResource,
+} from './stored-resource.ts';
+export { bookmarkHeader, bookmarkAt, positionIn, STORE_ID_BYTES } from './bookmark.ts';

@@ -1,0 +1,1 @@
+export { TempStateFiles } from './temp-state-files.ts';
