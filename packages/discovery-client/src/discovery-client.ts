@@ -110,6 +110,7 @@ export class DiscoveryClient {
   #publicIp: Uint8Array | undefined;
   #running = false;
   #watches = 0;
+  #synced = false;
 
   constructor(options: DiscoveryClientOptions) {
     checkKey(options.key);
@@ -158,6 +159,11 @@ export class DiscoveryClient {
   /** True once the service confirmed the AffiliateDelete asked for by `deleteLocalAffiliate`. */
   get localAffiliateDeleted(): boolean {
     return this.#deleteConfirmed;
+  }
+
+  /** True once a Watch snapshot has been applied: the view is complete, not merely empty. */
+  get synced(): boolean {
+    return this.#synced;
   }
 
   /** The other members, sorted by ID. */
@@ -370,6 +376,7 @@ export class DiscoveryClient {
   #apply(m: WatchResponse, first: boolean): void {
     const before = this.#cache.size;
     this.#cache.apply(m, first);
+    this.#synced = true;
     this.#metrics.affiliates.inc(this.#cache.size - before);
     this.#changes.next();
   }
