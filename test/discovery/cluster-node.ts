@@ -26,6 +26,7 @@ import {
 } from '@cosi-ts/cluster';
 import { NodeIdentityController } from '@cosi-ts/identity';
 import { AffiliateMergeController, MemberController } from '@cosi-ts/merge';
+import type { ReconnectBackoffPolicy } from '@cosi-ts/discovery-client';
 import { DiscoveryServiceController } from '@cosi-ts/registry-service';
 import { Runtime } from '@cosi-ts/runtime';
 import { InMemoryState } from '@cosi-ts/state';
@@ -44,6 +45,8 @@ export interface ClusterNodeOptions {
   readonly secret: string;
   readonly ttlMs?: number;
   readonly logger?: Logger;
+  /** The discovery client's reconnect backoff; default 50 ms up to 1 s (tests). */
+  readonly clientBackoff?: ReconnectBackoffPolicy;
 }
 
 export function nodeYaml(o: ClusterNodeOptions, hostname = o.hostname): string {
@@ -78,7 +81,7 @@ export class ClusterNode {
     this.options = o;
     this.#stateDir = stateDir;
     this.rt = new Runtime(this.state, { logger: o.logger ?? pino({ level: 'silent' }), backoff: { initialMs: 50, maxMs: 500 } });
-    this.registry = new DiscoveryServiceController({ backoff: { initialMs: 50, maxMs: 1000 }, ...(o.ttlMs !== undefined ? { ttlMs: o.ttlMs } : {}) });
+    this.registry = new DiscoveryServiceController({ backoff: o.clientBackoff ?? { initialMs: 50, maxMs: 1000 }, ...(o.ttlMs !== undefined ? { ttlMs: o.ttlMs } : {}) });
     for (const c of [
       new ConfigController(),
       new HostnameSourceController({ osHostname: () => 'unused' }),

@@ -166,6 +166,11 @@ export class DiscoveryClient {
     return this.#synced;
   }
 
+  /** How many other members are in the view (cheaper than `getAffiliates().length`). */
+  get affiliateCount(): number {
+    return this.#cache.size;
+  }
+
   /** The other members, sorted by ID. */
   getAffiliates(): DiscoveredAffiliate[] {
     return [...this.#cache.list()];
