@@ -145,7 +145,7 @@ export class ClusterNode {
 }
 
 /** Resolves when `check` holds for every node (polled on each node's Member events), or rejects after `timeoutMs`. */
-export async function untilAll(nodes: readonly ClusterNode[], check: (n: ClusterNode) => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+export async function untilAll(nodes: readonly ClusterNode[], check: (n: ClusterNode) => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   await Promise.all(
     nodes.map(async (n) => {
