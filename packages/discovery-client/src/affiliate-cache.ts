@@ -38,12 +38,21 @@ export class AffiliateCache {
     return this.#entries.size;
   }
 
-  /** Applies one Watch message; `first` = the snapshot that opens a Watch, which replaces the cache. */
-  apply(m: WatchResponse, first: boolean): void {
+  get(id: string): DiscoveredAffiliate | undefined {
+    return this.#entries.get(id);
+  }
+
+  /**
+   * Applies one Watch message; `first` = the snapshot that opens a Watch, which replaces the cache.
+   * Returns the IDs the message named (other than our own).
+   */
+  apply(m: WatchResponse, first: boolean): string[] {
+    const named: string[] = [];
     if (first) this.#entries.clear();
     this.#sorted = undefined;
     for (const a of m.affiliates) {
       if (a.id === this.#ownId) continue;
+      named.push(a.id);
       if (m.deleted) {
         this.#entries.delete(a.id);
         continue;
@@ -70,6 +79,7 @@ export class AffiliateCache {
       }
       this.#entries.set(a.id, { id: a.id, affiliate, endpoints });
     }
+    return named;
   }
 
   /** Sorted by ID; the same array until the next change. */

@@ -42,6 +42,12 @@ export interface DiscoveryClientOptions {
   readonly backoff?: ReconnectBackoffPolicy;
 }
 
+/** What one applied Watch message changed: `snapshot` = the view was replaced; `ids` = the IDs it named. */
+export interface AffiliateUpdates {
+  readonly snapshot: boolean;
+  readonly ids: readonly string[];
+}
+
 /** What `setLocalData` is told about another member: endpoints this node observed for it. */
 export interface OtherAffiliateEndpoints {
   readonly affiliateId: string;
@@ -94,6 +100,11 @@ export class DiscoveryClient {
   readonly changes: Observable<void>;
   /** The current view on subscribe, then after each change. */
   readonly affiliates$: Observable<readonly DiscoveredAffiliate[]>;
+  /**
+   * Which entries each applied Watch message touched, emitted just before its `changes` tick: lets a
+   * consumer of a large cluster update only those (`getAffiliate(id)`) instead of rereading the view.
+   */
+  readonly updates: Observable<AffiliateUpdates>;
 
   readonly #o: Required<Pick<DiscoveryClientOptions, 'endpoint' | 'clusterId' | 'affiliateId' | 'clientVersion'>> & DiscoveryClientOptions;
   readonly #key: Buffer;
@@ -101,6 +112,7 @@ export class DiscoveryClient {
   readonly #logger: Logger;
   readonly #metrics: ClientMetrics;
   readonly #changes = new Subject<void>();
+  readonly #updates = new Subject<AffiliateUpdates>();
   readonly #cache: AffiliateCache;
   #local: LocalData | undefined;
   #deleteRequested = false;
@@ -131,6 +143,7 @@ export class DiscoveryClient {
       skipped: (reason) => this.#metrics.skippedBlobs.inc({ reason }),
     });
     this.changes = this.#changes.asObservable();
+    this.updates = this.#updates.asObservable();
     this.affiliates$ = defer(() => this.#changes.pipe(startWith(undefined), map(() => this.getAffiliates())));
   }
 
@@ -171,6 +184,11 @@ export class DiscoveryClient {
     return this.#cache.size;
   }
 
+  /** One other member by its server affiliate ID. */
+  getAffiliate(id: string): DiscoveredAffiliate | undefined {
+    return this.#cache.get(id);
+  }
+
   /** The other members, sorted by ID. */
   getAffiliates(): DiscoveredAffiliate[] {
     return [...this.#cache.list()];
@@ -181,9 +199,15 @@ export class DiscoveryClient {
     return this.#publicIp;
   }
 
-  async run(signal: AbortSignal): Promise<void> {
+  async run(outer: AbortSignal): Promise<void> {
     if (this.#running) throw new DiscoveryClientError('DISCOVERY_CLIENT_ALREADY_RUNNING', 'discovery client: run() is already running');
     this.#running = true;
+    // One listener on the caller's signal (many clients may share it); the loop's own waits listen here.
+    const inner = new AbortController();
+    const forward = (): void => inner.abort();
+    if (outer.aborted) inner.abort();
+    else outer.addEventListener('abort', forward, { once: true });
+    const signal = inner.signal;
     const backoff = new ReconnectBackoff(this.#o.backoff);
     const configured = this.#o.endpoint;
     let endpoint = configured;
@@ -232,6 +256,7 @@ export class DiscoveryClient {
         }
       }
     } finally {
+      outer.removeEventListener('abort', forward);
       this.#running = false;
       this.#kick = undefined;
     }
@@ -380,9 +405,10 @@ export class DiscoveryClient {
 
   #apply(m: WatchResponse, first: boolean): void {
     const before = this.#cache.size;
-    this.#cache.apply(m, first);
+    const ids = this.#cache.apply(m, first);
     this.#synced = true;
     this.#metrics.affiliates.inc(this.#cache.size - before);
+    this.#updates.next({ snapshot: first, ids });
     this.#changes.next();
   }
 

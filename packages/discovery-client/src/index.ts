@@ -1,6 +1,6 @@
 // Public API of @cosi-ts/discovery-client (spec discovery-protocol.md §6).
 export { DiscoveryClient } from './discovery-client.ts';
-export type { DiscoveryClientOptions, OtherAffiliateEndpoints } from './discovery-client.ts';
+export type { AffiliateUpdates, DiscoveryClientOptions, OtherAffiliateEndpoints } from './discovery-client.ts';
 export type { DiscoveredAffiliate } from './affiliate-cache.ts';
 export type { ReconnectBackoffPolicy } from './backoff.ts';
 export { encryptAffiliate, decryptAffiliate, MAX_AFFILIATE_PLAINTEXT_BYTES } from './affiliate-blob.ts';

@@ -31,6 +31,7 @@ import {
   type ReconnectBackoffPolicy,
 } from '@cosi-ts/discovery-client';
 import type { Controller, ControllerContext, Input, Output } from '@cosi-ts/runtime';
+import { isConflict } from '@cosi-ts/state';
 import { Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
 import type { SecureContextOptions } from 'node:tls';
@@ -69,6 +70,13 @@ interface RunningClient {
   /** Encoded plaintext of what was last given to `setLocalData`. */
   lastSent: string | undefined;
   deleteRequested: boolean;
+  /** A snapshot arrived since the raw outputs were last diffed: diff them all. */
+  full: boolean;
+  /** Server affiliate IDs named by Watch messages since the last reconcile. */
+  readonly dirty: Set<string>;
+  /** Server affiliate ID → the node ID inside its blob, and back (several IDs may claim one node). */
+  readonly serverNode: Map<string, string>;
+  readonly nodeServers: Map<string, Set<string>>;
 }
 
 const weak = (t: { readonly type: string; readonly defaultNamespace: string }, id?: string): Input =>
@@ -80,6 +88,21 @@ const BASE_INPUTS: readonly Input[] = [
   weak(KubeSpanEndpoint),
   weak(MachineResetSignal, MACHINE_RESET_SIGNAL_ID),
 ];
+
+function indexServer(running: RunningClient, serverId: string, nodeId: string | undefined): void {
+  const prev = running.serverNode.get(serverId);
+  if (prev !== undefined) {
+    const set = running.nodeServers.get(prev);
+    set?.delete(serverId);
+    if (set?.size === 0) running.nodeServers.delete(prev);
+    running.serverNode.delete(serverId);
+  }
+  if (nodeId === undefined) return;
+  running.serverNode.set(serverId, nodeId);
+  let set = running.nodeServers.get(nodeId);
+  if (set === undefined) running.nodeServers.set(nodeId, (set = new Set()));
+  set.add(serverId);
+}
 
 const sameParams = (a: ClientParams, b: ClientParams): boolean =>
   a.endpoint === b.endpoint && a.insecure === b.insecure && a.clusterId === b.clusterId && a.key === b.key && a.nodeId === b.nodeId;
@@ -179,7 +202,7 @@ export class DiscoveryServiceController implements Controller {
     }
 
     await this.#writePublicIp(ctx, running.client.getPublicIP());
-    if (running.client.synced) await this.#writeRaw(ctx, running.client.getAffiliates(), nodeId);
+    if (running.client.synced) await this.#writeRaw(ctx, running);
   }
 
   /** `setLocalData` only when the plaintext, own endpoints or others' endpoints changed: our own update echoes back. */
@@ -216,26 +239,65 @@ export class DiscoveryServiceController implements Controller {
     this.#publicIp = cidr;
   }
 
-  async #writeRaw(ctx: ControllerContext, discovered: readonly DiscoveredAffiliate[], ownNodeId: string): Promise<void> {
-    // Keyed by the node ID inside the blob; two server IDs claiming one node: the later by ID wins.
-    const desired = new Map<string, DiscoveredAffiliate>();
-    for (const d of discovered) {
-      if (d.affiliate.nodeId !== '' && d.affiliate.nodeId !== ownNodeId) desired.set(d.affiliate.nodeId, d);
-    }
-    for (const [nodeId, d] of desired) {
-      const held = this.#written.get(nodeId);
-      if (held?.src === d) continue; // the cache hands out a new object per change
-      const spec = discoveredToSpec(d);
-      const text = JSON.stringify(spec);
-      if (held?.text !== text) {
-        await writeSpec(ctx, Affiliate, rawAffiliateId(SERVICE_REGISTRY, nodeId), spec, CLUSTER_RAW_NAMESPACE);
+  /**
+   * Raw outputs follow the client's view. Incremental: after a snapshot every node is diffed, otherwise
+   * only the nodes named by Watch messages since the last pass (a cluster of N nodes would otherwise
+   * cost O(N) per message, O(N³) to converge).
+   */
+  async #writeRaw(ctx: ControllerContext, running: RunningClient): Promise<void> {
+    const affected = new Set<string>();
+    const nodeOf = (d: DiscoveredAffiliate | undefined): string | undefined =>
+      d === undefined || d.affiliate.nodeId === '' || d.affiliate.nodeId === running.params.nodeId ? undefined : d.affiliate.nodeId;
+    if (running.full) {
+      running.full = false;
+      running.dirty.clear();
+      running.serverNode.clear();
+      running.nodeServers.clear();
+      for (const d of running.client.getAffiliates()) indexServer(running, d.id, nodeOf(d));
+      for (const nodeId of running.nodeServers.keys()) affected.add(nodeId);
+      for (const nodeId of this.#written.keys()) affected.add(nodeId);
+    } else {
+      const ids = [...running.dirty];
+      running.dirty.clear();
+      for (const id of ids) {
+        const prev = running.serverNode.get(id);
+        const next = nodeOf(running.client.getAffiliate(id));
+        if (prev !== next) indexServer(running, id, next);
+        if (prev !== undefined) affected.add(prev);
+        if (next !== undefined) affected.add(next);
       }
-      this.#written.set(nodeId, { src: d, text });
     }
-    for (const nodeId of [...this.#written.keys()]) {
-      if (desired.has(nodeId)) continue;
-      await destroyIfPresent(ctx, Affiliate.pointer(rawAffiliateId(SERVICE_REGISTRY, nodeId), CLUSTER_RAW_NAMESPACE));
+    for (const nodeId of affected) await this.#syncNode(ctx, running, nodeId);
+  }
+
+  /** Writes or destroys `service/<nodeId>`; two server IDs claiming one node: the later by ID wins. */
+  async #syncNode(ctx: ControllerContext, running: RunningClient, nodeId: string): Promise<void> {
+    const servers = running.nodeServers.get(nodeId);
+    const held = this.#written.get(nodeId);
+    const rawId = rawAffiliateId(SERVICE_REGISTRY, nodeId);
+    if (servers === undefined) {
+      if (held === undefined) return;
+      await destroyIfPresent(ctx, Affiliate.pointer(rawId, CLUSTER_RAW_NAMESPACE));
       this.#written.delete(nodeId);
+      return;
+    }
+    const winner = [...servers].sort().pop()!;
+    const d = running.client.getAffiliate(winner);
+    if (d === undefined || held?.src === d) return; // the cache hands out a new object per change
+    const spec = discoveredToSpec(d);
+    const text = JSON.stringify(spec);
+    if (held === undefined) await this.#create(ctx, rawId, spec);
+    else if (held.text !== text) await writeSpec(ctx, Affiliate, rawId, spec, CLUSTER_RAW_NAMESPACE);
+    this.#written.set(nodeId, { src: d, text });
+  }
+
+  /** A new raw affiliate: created directly (a modify would first fail a lookup), updated if it exists after all. */
+  async #create(ctx: ControllerContext, rawId: string, spec: AffiliateSpec): Promise<void> {
+    try {
+      await ctx.create(Affiliate.create(rawId, spec, { namespace: CLUSTER_RAW_NAMESPACE }));
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+      await writeSpec(ctx, Affiliate, rawId, spec, CLUSTER_RAW_NAMESPACE);
     }
   }
 
@@ -275,7 +337,11 @@ export class DiscoveryServiceController implements Controller {
       params,
       client,
       stop,
-      sub: client.changes.subscribe(() => ctx.queueReconcile()),
+      sub: client.updates.subscribe((u) => {
+        if (u.snapshot) running.full = true;
+        else for (const id of u.ids) running.dirty.add(id);
+        ctx.queueReconcile();
+      }),
       done: client.run(stop.signal).catch((e: unknown) => {
         running.failure = e;
         ctx.queueReconcile();
@@ -283,7 +349,13 @@ export class DiscoveryServiceController implements Controller {
       failure: undefined,
       lastSent: undefined,
       deleteRequested: false,
+      full: true,
+      dirty: new Set(),
+      serverNode: new Map(),
+      nodeServers: new Map(),
     };
+    // Public-IP and delete-confirmed ticks carry no Watch message: reconcile on every tick too.
+    running.sub.add(client.changes.subscribe(() => ctx.queueReconcile()));
     this.#client = running;
     ctx.logger.info({ endpoint: params.endpoint, insecure: params.insecure, clusterId: params.clusterId }, 'discovery client started');
     return running;
