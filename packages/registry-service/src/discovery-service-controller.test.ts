@@ -15,7 +15,9 @@ import {
   type DiscoveryConfigSpec,
 } from '@cosi-ts/cluster';
 import { startRuntime, untilState, type Harness } from '@cosi-ts/cluster/testing';
-import { DiscoveryClient, type DiscoveredAffiliate } from '@cosi-ts/discovery-client';
+import { ClusterClient } from '@cosi-ts/discovery-api';
+import { DiscoveryClient, encryptAffiliate, type DiscoveredAffiliate } from '@cosi-ts/discovery-client';
+import { credentials } from '@grpc/grpc-js';
 import { DiscoveryService } from '@cosi-ts/discovery-service';
 import { firstValueFrom, filter, timeout } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -175,6 +177,30 @@ describe('DiscoveryServiceController against the real discovery service', () => 
     // Under the new key C's blob no longer decrypts: skipped and said so, never written.
     await h.logged('skipped affiliate data that does not decrypt or parse');
     expect(await rawIds(h)).toEqual([]);
+  });
+
+  it('keys raw affiliates by the node ID inside the blob: the later server ID wins, the other takes over when it goes', async () => {
+    const { addr } = await service();
+    const { h } = await nodeA(addr);
+    const r = new ClusterClient(addr, credentials.createInsecure());
+    cleanups.push(() => r.close());
+    const call = (f: (cb: (e: Error | null) => void) => void): Promise<void> => new Promise((resolve, reject) => f((e) => (e ? reject(e) : resolve())));
+    const publish = (serverId: string, hostname: string): Promise<void> =>
+      call((cb) =>
+        r.affiliateUpdate({ clusterId: 'cluster1', affiliateId: serverId, affiliateData: encryptAffiliate(KEY, { ...B_PLAINTEXT, hostname }), affiliateEndpoints: [], ttl: { seconds: 600n, nanos: 0 } }, cb),
+      );
+    const remove = (serverId: string): Promise<void> => call((cb) => r.affiliateDelete({ clusterId: 'cluster1', affiliateId: serverId }, cb));
+    const hostnameOfB = async (): Promise<string | undefined> =>
+      (await h.state.list<AffiliateSpec>(raw)).find((x) => x.metadata.id === 'service/B')?.spec.hostname;
+
+    await publish('B', 'from-b.com');
+    await untilState(h.state, [raw], async () => expect(await hostnameOfB()).toBe('from-b.com'));
+    await publish('Z', 'from-z.com'); // another server ID claiming node B: later by ID wins
+    await untilState(h.state, [raw], async () => expect(await hostnameOfB()).toBe('from-z.com'));
+    await remove('Z');
+    await untilState(h.state, [raw], async () => expect(await hostnameOfB()).toBe('from-b.com'));
+    await remove('B');
+    await untilState(h.state, [raw], async () => expect(await rawIds(h)).toEqual([]));
   });
 
   it('a bad key is a controller error naming the rule, not a silent stop', async () => {
