@@ -6,6 +6,7 @@
 // affiliates with no controllers. The protocol must deliver N² Watch messages for a cold start (each
 // node's update to every watcher) and N for one change; the per-message cost shows how it scales.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CLUSTER_NAMESPACE, Member } from '@cosi-ts/cluster';
@@ -16,7 +17,8 @@ import { ClusterNode } from '../discovery/cluster-node.ts';
 import type { Subscription } from 'rxjs';
 import type { BenchResult, BenchRow } from './bench-result.ts';
 
-const SIZES = [50, 200, 500];
+// CONVERGENCE_SIZES=50,200 runs fewer sizes (e.g. for a quick check).
+const SIZES = (process.env.CONVERGENCE_SIZES ?? '50,200,500').split(',').map(Number);
 const SECRET = 'kCQsKr4B28VUl7qw1sVkTDNF9fFH++ViIuKsss+C6kc=';
 const KEY = parseClusterKey(SECRET);
 /** The spec's reconnect backoff (500 ms ×1.5): a cold start waits one step before its first Hello. */
@@ -111,6 +113,7 @@ interface Times {
 /** Baseline: bare clients, each counted converged when it holds n−1 affiliates. */
 async function bareClients(addr: string, n: number, clusterId: string): Promise<Times> {
   const stop = new AbortController();
+  setMaxListeners(n + 10, stop.signal); // one listener per client on the shared signal, by design
   const clients = Array.from({ length: n }, (_, i) => new DiscoveryClient({ endpoint: addr, insecure: true, clusterId, affiliateId: `n${i}`, key: KEY, clientVersion: 'v0-bench', backoff: BACKOFF }));
   const cold = countdown(n, `baseline ${n} cold`);
   const subs = clients.map((c) => {
@@ -124,6 +127,15 @@ async function bareClients(addr: string, n: number, clusterId: string): Promise<
   });
   const runs = clients.map((c) => c.run(stop.signal));
   clients.forEach((c, i) => c.setLocalData(plain(i), [], []));
+  try {
+    return await measureBare(clients, cold, subs, n);
+  } finally {
+    stop.abort();
+    await Promise.all(runs);
+  }
+}
+
+async function measureBare(clients: DiscoveryClient[], cold: ReturnType<typeof countdown>, subs: Subscription[], n: number): Promise<Times> {
   const coldMs = await cold.done;
   for (const s of subs) s.unsubscribe();
 
@@ -140,8 +152,6 @@ async function bareClients(addr: string, n: number, clusterId: string): Promise<
   clients[0]!.setLocalData(plain(0, 'renamed-0'), [], []);
   const changeMs = await change.done;
   for (const s of subs2) s.unsubscribe();
-  stop.abort();
-  await Promise.all(runs);
   return { coldMs, changeMs };
 }
 
@@ -177,14 +187,18 @@ async function wholeNodes(addr: string, n: number, clusterId: string): Promise<T
       }),
     );
   }
-  await Promise.all(starting);
-  const coldMs = await cold.done;
-  const change = (phase.change = countdown(n - 1, `nodes ${n} change`));
-  await nodes[0]!.setHostname('renamed-0');
-  const changeMs = await change.done;
-  for (const s of subs) s.unsubscribe();
-  await Promise.all(nodes.map((x) => x.stop()));
-  return { coldMs, changeMs };
+  try {
+    await Promise.all(starting);
+    const coldMs = await cold.done;
+    const change = (phase.change = countdown(n - 1, `nodes ${n} change`));
+    await nodes[0]!.setHostname('renamed-0');
+    const changeMs = await change.done;
+    return { coldMs, changeMs };
+  } finally {
+    // Also on a missed deadline: no runtime, socket or state dir is left behind.
+    for (const s of subs) s.unsubscribe();
+    await Promise.all(nodes.filter((x) => x !== undefined).map((x) => x.stop()));
+  }
 }
 
 export async function run(): Promise<BenchResult> {
