@@ -12,3 +12,15 @@ describe('docs examples', () => {
     expect(readme).toContain(example.trim());
   });
 });
+
+describe('docs/discovery.md example', () => {
+  it('two discovery clients find each other through an embedded service', async () => {
+    const { discoveryPair } = await import('../docs/examples/discovery-pair.ts');
+    expect(await discoveryPair()).toEqual(['node-2.example.org', 'node-1.example.org']);
+  });
+
+  it('docs/discovery.md shows the example exactly as tested', async () => {
+    const [page, example] = await Promise.all([readFile('docs/discovery.md', 'utf8'), readFile('docs/examples/discovery-pair.ts', 'utf8')]);
+    expect(page).toContain(example.trim());
+  });
+});
