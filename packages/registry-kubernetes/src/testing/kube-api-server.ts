@@ -177,6 +177,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
     // client-node's watch resolves only once the headers are in: send them before any event.
     res.flushHeaders();
     const write = (type: string, object: unknown): void => {
+      if (res.writableEnded || res.destroyed) return;
       res.write(`${JSON.stringify({ type, object })}\n`);
     };
     const from = fromText === null || fromText === '' ? 0 : Number(fromText);
@@ -385,7 +386,10 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
       oldestRv = rv;
     },
     dropWatches() {
-      for (const w of watches) w.res.end();
+      for (const w of watches) {
+        watches.delete(w);
+        w.res.end();
+      }
     },
     async close() {
       for (const w of watches) w.res.destroy();
