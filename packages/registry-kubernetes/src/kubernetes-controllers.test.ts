@@ -254,6 +254,24 @@ describe('KubernetesPullController', () => {
   });
 });
 
+describe('KubernetesPullController against a hung API server', () => {
+  it('aborts a list that gets no answer, retries, and syncs once the server answers', async () => {
+    server.addNode({ name: 'w-1', annotations: { [ANNOTATIONS.nodeId]: 'w1' } });
+    server.setStalled(true);
+    h = startRuntime([new KubernetesPullController({ ...FAST, listTimeoutMs: 300 })]);
+    await configure(h.state);
+    await h.state.create(Nodename.create(NODENAME_ID, { nodename: 'local' }));
+    const timedOut = await h.logged('KubernetesRequestTimeout', 10_000);
+    expect(JSON.stringify(timedOut)).toContain('list Nodes: no answer within 300 ms');
+    server.setStalled(false);
+    await untilState(h.state, [Affiliate.kind(CLUSTER_RAW_NAMESPACE)], async () =>
+      expect((await h!.state.list(Affiliate.kind(CLUSTER_RAW_NAMESPACE))).map((r) => r.metadata.id)).toEqual(['k8s/w1']),
+    );
+    // The server never answers the held requests: only the client aborting them closes them.
+    await until(() => expect(server.heldRequests()).toBe(0), 'held list requests closed by the client');
+  });
+});
+
 describe('both controllers on one node', () => {
   it('never reads back its own Node', async () => {
     server.addNode({ name: 'cp-1' });

@@ -26,6 +26,8 @@ export interface KubernetesPullOptions {
   readonly forbiddenWarningIntervalMs?: number;
   /** How often an unusable kubeconfig is retried; default 1 s. */
   readonly kubeconfigPollMs?: number;
+  /** Limit of one list request; default 30 s. */
+  readonly listTimeoutMs?: number;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, type V1Node } from '@kubernetes/client-node';
 import type { Controller, ControllerContext, Input, Output } from '@cosi-ts/runtime';
 import {
   Affiliate,
@@ -18,7 +18,8 @@ import { annotationPatch, annotationsOf } from './annotations.ts';
 import { httpStatusOf, KubernetesRegistryError } from './errors.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import { configuredKubeconfig } from './kubeconfig-path.ts';
-import { withTimeout } from './with-timeout.ts';
+import { requestOptions } from './request-options.ts';
+import { boundedRequest } from './with-timeout.ts';
 
 export interface KubernetesPushOptions {
   /** Limit of each API request; default 30 s. */
@@ -75,7 +76,7 @@ export class KubernetesPushController implements Controller {
       const api = loadKubeConfig(kubeconfig).makeApiClient(CoreV1Api);
       let node: V1Node;
       try {
-        node = await withTimeout(api.readNode({ name: nodename }), this.timeoutMs, `get Node ${nodename}`, ctx.signal);
+        node = await boundedRequest((signal) => api.readNode({ name: nodename }, requestOptions(signal)), this.timeoutMs, `get Node ${nodename}`, ctx.signal);
       } catch (e) {
         if (httpStatusOf(e) === 404) {
           throw new KubernetesRegistryError('KubernetesNodeNotFound', `Kubernetes Node ${JSON.stringify(nodename)} (this node's nodename) does not exist`, { cause: e });
@@ -84,8 +85,8 @@ export class KubernetesPushController implements Controller {
       }
       const patch = annotationPatch(node.metadata?.annotations, desired);
       if (patch !== undefined) {
-        await withTimeout(
-          api.patchNode({ name: nodename, body: { metadata: { annotations: patch } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+        await boundedRequest(
+          (signal) => api.patchNode({ name: nodename, body: { metadata: { annotations: patch } } }, requestOptions(signal, { 'Content-Type': PatchStrategy.MergePatch })),
           this.timeoutMs,
           `patch Node ${nodename}`,
           ctx.signal,

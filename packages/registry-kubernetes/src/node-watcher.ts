@@ -5,7 +5,8 @@ import { httpStatusOf } from './errors.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import { FORBIDDEN_WARNING } from './messages.ts';
 import { RateLimitedWarning } from './rate-limited-warning.ts';
-import { withTimeout } from './with-timeout.ts';
+import { requestOptions } from './request-options.ts';
+import { boundedRequest } from './with-timeout.ts';
 
 export interface NodeWatcherOptions {
   /** kubeconfig path; `undefined`: the client library's default resolution. */
@@ -40,6 +41,8 @@ export class NodeWatcher {
   private readonly pollMs: number;
   private readonly listTimeoutMs: number;
   private readonly streams = new Set<AbortController>();
+  /** Aborted by `stop()`: ends an in-flight list. */
+  private readonly lifetime = new AbortController();
   private kc: KubeConfig | undefined;
   private informer: ListWatch<V1Node> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -74,6 +77,7 @@ export class NodeWatcher {
 
   stop(): void {
     this.stopped = true;
+    this.lifetime.abort();
     clearTimeout(this.timer);
     this.timer = undefined;
     void this.informer?.stop();
@@ -107,7 +111,8 @@ export class NodeWatcher {
   private async list(): Promise<V1NodeList> {
     const kc = this.kc;
     if (kc === undefined) throw new Error('no kubeconfig loaded');
-    return withTimeout(kc.makeApiClient(CoreV1Api).listNode(), this.listTimeoutMs, 'list Nodes');
+    const api = kc.makeApiClient(CoreV1Api);
+    return boundedRequest((signal) => api.listNode({}, requestOptions(signal)), this.listTimeoutMs, 'list Nodes', this.lifetime.signal);
   }
 
   /**

@@ -33,3 +33,16 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string, si
     );
   });
 }
+
+/**
+ * Runs `call` with a signal that is aborted when it settles, times out (`KubernetesRequestTimeout`)
+ * or `signal` aborts: the HTTP request itself ends, not just the wait for it.
+ */
+export async function boundedRequest<T>(call: (signal: AbortSignal) => Promise<T>, ms: number, what: string, signal?: AbortSignal): Promise<T> {
+  const request = new AbortController();
+  try {
+    return await withTimeout(call(signal === undefined ? request.signal : AbortSignal.any([signal, request.signal])), ms, what, signal);
+  } finally {
+    request.abort();
+  }
+}

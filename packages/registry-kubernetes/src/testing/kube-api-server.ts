@@ -75,6 +75,10 @@ export interface KubeApiServer {
   patchNode(name: string, patch: unknown): TestNode;
   /** 403 on every list and watch of Nodes (what `AuthorizeNodeWithSelectors` does to a kubelet). */
   setForbidden(on: boolean): void;
+  /** Holds every Node list request unanswered while on (a hung API server). */
+  setStalled(on: boolean): void;
+  /** List requests being held by `setStalled` whose clients have not gone away. */
+  heldRequests(): number;
   /**
    * Moves the resourceVersion on (as an unrelated write would) and forgets the history: a watch
    * from any earlier version gets 410 Gone; clients must relist.
@@ -133,6 +137,8 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
   let oldestRv = 0;
   let rv = 0;
   let forbidden = false;
+  let stalled = false;
+  const held = new Set<ServerResponse>();
   let started = 0;
   let uid = 0;
   const requests: string[] = [];
@@ -235,6 +241,11 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
       }
       if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
         startWatch(res, url.searchParams.get('resourceVersion'));
+        return;
+      }
+      if (stalled) {
+        held.add(res);
+        res.on('close', () => held.delete(res));
         return;
       }
       send(res, 200, { kind: 'NodeList', apiVersion: 'v1', metadata: { resourceVersion: String(rv) }, items: [...nodes.values()] });
@@ -380,6 +391,10 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
     setForbidden(on) {
       forbidden = on;
     },
+    setStalled(on) {
+      stalled = on;
+    },
+    heldRequests: () => held.size,
     compact() {
       rv++;
       history = [];
@@ -393,6 +408,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
     },
     async close() {
       for (const w of watches) w.res.destroy();
+      for (const r of held) r.destroy();
       https.closeAllConnections();
       await new Promise<void>((resolve) => https.close(() => resolve()));
       await rm(dir, { recursive: true, force: true });
