@@ -173,6 +173,14 @@ describe('KubernetesPullController', () => {
     await untilState(state, [raw], async () => expect(await rawIds(state)).toEqual(['k8s/cp1', 'k8s/w1']));
     server.deleteNode('cp-1');
     await untilState(state, [raw], async () => expect(await rawIds(state)).toEqual(['k8s/w1']));
+    // A Node whose node-id changes moves its affiliate; one that loses it drops it.
+    server.patchNode('plain', { metadata: { annotations: { [ANNOTATIONS.nodeId]: 'w9' } } });
+    await untilState(state, [raw], async () => expect(await rawIds(state)).toEqual(['k8s/w9']));
+    server.addNode({ name: 'twin', annotations: { [ANNOTATIONS.nodeId]: 'w9' } });
+    server.patchNode('plain', { metadata: { annotations: { [ANNOTATIONS.nodeId]: null } } });
+    server.addNode({ name: 'marker', annotations: { [ANNOTATIONS.nodeId]: 'm1' } });
+    await untilState(state, [raw], async () => expect(await rawIds(state)).toEqual(['k8s/m1', 'k8s/w9']));
+    expect((await state.get<AffiliateSpec>(Affiliate.pointer('k8s/w9', CLUSTER_RAW_NAMESPACE))).spec.nodename).toBe('twin');
     expect(h!.logs(DEPRECATION_WARNING.slice(0, 60))).toHaveLength(1);
     expect(h!.logs('Kubernetes 1.32')[0]?.['level']).toBe(40);
   });

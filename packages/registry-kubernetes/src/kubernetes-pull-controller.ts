@@ -4,6 +4,7 @@ import {
   CLUSTER_RAW_NAMESPACE,
   DiscoveryConfig,
   DISCOVERY_CONFIG_ID,
+  destroyIfPresent,
   getOptional,
   MachineConfig,
   MACHINE_CONFIG_ID,
@@ -46,6 +47,10 @@ export class KubernetesPullController implements Controller {
   readonly outputs: readonly Output[] = [{ type: Affiliate, kind: 'shared' }];
   private readonly opts: KubernetesPullOptions;
   private warned = false;
+  /** Node name → the raw affiliate ID it backs, for incremental updates between lists. */
+  private readonly byNode = new Map<string, string>();
+  /** The nodename the last full pass skipped. */
+  private local: string | undefined;
 
   constructor(opts: KubernetesPullOptions = {}) {
     this.opts = opts;
@@ -56,6 +61,8 @@ export class KubernetesPullController implements Controller {
     const stopWatcher = (): void => {
       watcher?.stop();
       watcher = undefined;
+      // A new informer starts with a full pass.
+      this.local = undefined;
     };
     try {
       for await (const _ of ctx.events()) {
@@ -84,14 +91,38 @@ export class KubernetesPullController implements Controller {
         // Until the first list is in, the outputs (from a previous informer) stay as they are.
         if (!watcher.synced) continue;
 
-        ctx.startTrackingOutputs();
-        for (const node of watcher.nodes()) {
-          if (node.metadata?.name === nodename.spec.nodename) continue;
-          const spec = affiliateOfNode(node);
-          if (spec === undefined) continue;
-          await writeSpec(ctx, Affiliate, rawAffiliateId('k8s', spec.nodeId), spec, CLUSTER_RAW_NAMESPACE);
+        const local = nodename.spec.nodename;
+        const changes = watcher.takeChanges();
+        if (changes.full || local !== this.local) {
+          // After a (re)list: every Node, and whatever they no longer back is destroyed.
+          this.local = local;
+          this.byNode.clear();
+          ctx.startTrackingOutputs();
+          for (const node of watcher.nodes()) {
+            const name = node.metadata?.name ?? '';
+            const spec = name === local ? undefined : affiliateOfNode(node);
+            if (spec === undefined) continue;
+            const id = rawAffiliateId('k8s', spec.nodeId);
+            this.byNode.set(name, id);
+            await writeSpec(ctx, Affiliate, id, spec, CLUSTER_RAW_NAMESPACE);
+          }
+          await ctx.cleanupOutputs(Affiliate.kind(CLUSTER_RAW_NAMESPACE));
+          continue;
         }
-        await ctx.cleanupOutputs(Affiliate.kind(CLUSTER_RAW_NAMESPACE));
+        // Watch events: only the Nodes that changed (a cluster of N nodes costs O(1) per change, not O(N)).
+        for (const name of changes.names) {
+          const node = watcher.node(name);
+          const spec = node === undefined || name === local ? undefined : affiliateOfNode(node);
+          const before = this.byNode.get(name);
+          const id = spec === undefined ? undefined : rawAffiliateId('k8s', spec.nodeId);
+          if (id === undefined) this.byNode.delete(name);
+          else this.byNode.set(name, id);
+          if (spec !== undefined && id !== undefined) await writeSpec(ctx, Affiliate, id, spec, CLUSTER_RAW_NAMESPACE);
+          // The old ID goes unless another Node (a duplicate node-id) still backs it.
+          if (before !== undefined && before !== id && ![...this.byNode.values()].includes(before)) {
+            await destroyIfPresent(ctx, Affiliate.pointer(before, CLUSTER_RAW_NAMESPACE));
+          }
+        }
       }
     } finally {
       stopWatcher();

@@ -50,6 +50,10 @@ export class NodeWatcher {
   private failing = false;
   private kubeconfigMissing = false;
   private everSynced = false;
+  /** Names of Nodes added, changed or deleted since the last `takeChanges()`. */
+  private dirty = new Set<string>();
+  /** A list was applied since the last `takeChanges()`: every Node may have changed. */
+  private relisted = false;
 
   constructor(opts: NodeWatcherOptions) {
     this.kubeconfig = opts.kubeconfig;
@@ -69,6 +73,22 @@ export class NodeWatcher {
   /** The cached Nodes (the last known ones while disconnected). */
   nodes(): readonly V1Node[] {
     return this.informer?.list() ?? [];
+  }
+
+  /** The cached Node named `name`. */
+  node(name: string): V1Node | undefined {
+    return this.informer?.get(name);
+  }
+
+  /**
+   * What changed since the last call: `full` after a (re)list, when the caller should recompute
+   * everything from `nodes()`; otherwise the names of the Nodes to look at again.
+   */
+  takeChanges(): { readonly full: boolean; readonly names: ReadonlySet<string> } {
+    const out = { full: this.relisted, names: this.dirty };
+    this.relisted = false;
+    this.dirty = new Set();
+    return out;
   }
 
   start(): void {
@@ -100,9 +120,13 @@ export class NodeWatcher {
     this.kubeconfigMissing = false;
     if (this.informer === undefined) {
       this.informer = new ListWatch<V1Node>(NODES_PATH, this.trackedWatch(), () => this.list(), false);
-      this.informer.on('add', () => this.changed());
-      this.informer.on('update', () => this.changed());
-      this.informer.on('delete', () => this.changed());
+      const changed = (node: V1Node): void => {
+        this.dirty.add(node.metadata?.name ?? '');
+        this.onChange();
+      };
+      this.informer.on('add', changed);
+      this.informer.on('update', changed);
+      this.informer.on('delete', changed);
       this.informer.on('error', (err: unknown) => this.failed(err));
     }
     this.informer.start().catch((e: unknown) => this.failed(e));
@@ -112,7 +136,10 @@ export class NodeWatcher {
     const kc = this.kc;
     if (kc === undefined) throw new Error('no kubeconfig loaded');
     const api = kc.makeApiClient(CoreV1Api);
-    return boundedRequest((signal) => api.listNode({}, requestOptions(signal)), this.listTimeoutMs, 'list Nodes', this.lifetime.signal);
+    const list = await boundedRequest((signal) => api.listNode({}, requestOptions(signal)), this.listTimeoutMs, 'list Nodes', this.lifetime.signal);
+    // The informer applies it synchronously once this resolves, before anyone reads the cache.
+    this.relisted = true;
+    return list;
   }
 
   /**
@@ -178,10 +205,6 @@ export class NodeWatcher {
     const first = !this.everSynced;
     this.everSynced = true;
     if (first) this.logger.info({ nodes: this.nodes().length }, 'Kubernetes registry: Nodes listed, watching');
-    this.onChange();
-  }
-
-  private changed(): void {
     this.onChange();
   }
 
