@@ -16,7 +16,7 @@ import {
   Nodename,
   NODENAME_ID,
   parseNodeConfig,
-  writeSpec,
+  replaceSpec,
   type AffiliateSpec,
 } from '@cosi-ts/cluster';
 import { ANNOTATIONS, affiliateOfNode, KubernetesPullController } from '@cosi-ts/registry-kubernetes';
@@ -127,11 +127,9 @@ async function baseline(nodes: number, changes: number): Promise<{ syncMs: numbe
   const server = await startKubeApiServer();
   addNodes(server, nodes);
   const state = new InMemoryState({ historyCapacity: 16_384 });
-  const ctx = {
-    get: state.get.bind(state),
-    modify: (t: Parameters<InMemoryState['modify']>[0], r: Parameters<InMemoryState['modify']>[1]) => state.modify(t, r, { owner: 'bench' }),
-    destroy: state.destroy.bind(state),
-  };
+  // What writeSpec does through a controller context, straight on the State.
+  const write = (spec: AffiliateSpec) =>
+    state.modify(Affiliate.create(`k8s/${spec.nodeId}`, spec, { namespace: CLUSTER_RAW_NAMESPACE }), replaceSpec(spec), { owner: 'bench' });
   const kc = new KubeConfig();
   kc.loadFromFile(server.kubeconfigPath);
   let ctl: AbortController | undefined;
@@ -139,13 +137,12 @@ async function baseline(nodes: number, changes: number): Promise<{ syncMs: numbe
     const t0 = performance.now();
     const list = await kc.makeApiClient(CoreV1Api).listNode();
     for (const node of list.items) {
-      const spec = affiliateOfNode(node)!;
-      await writeSpec(ctx as never, Affiliate, `k8s/${spec.nodeId}`, spec, CLUSTER_RAW_NAMESPACE);
+      await write(affiliateOfNode(node)!);
     }
     const syncMs = performance.now() - t0;
     ctl = await new Watch(kc).watch('/api/v1/nodes', { resourceVersion: list.metadata?.resourceVersion }, (_type: string, node: V1Node) => {
       const spec = affiliateOfNode(node);
-      if (spec !== undefined) void writeSpec(ctx as never, Affiliate, `k8s/${spec.nodeId}`, spec, CLUSTER_RAW_NAMESPACE);
+      if (spec !== undefined) void write(spec);
     }, () => {});
     const changeMs: number[] = [];
     for (let k = 0; k < changes; k++) {
