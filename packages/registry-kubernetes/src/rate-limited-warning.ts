@@ -27,11 +27,6 @@ export class RateLimitedWarning {
     return true;
   }
 
-  /** Whether any occurrence was reported since the last `clear()`. */
-  get active(): boolean {
-    return this.last !== undefined;
-  }
-
   /** Forgets the pending count (the condition ended); the interval since the last warning still holds. */
   clearPending(): void {
     this.suppressed = 0;
