@@ -248,6 +248,20 @@ describe('KubernetesPullController', () => {
     expect(h!.logs('AuthorizeNodeWithSelectors, which lets')).toHaveLength(1);
   });
 
+  it('reconnects after 401 with the kubeconfig read again (a rotated token), keeping its outputs meanwhile', async () => {
+    server.addNode({ name: 'w-1', annotations: { [ANNOTATIONS.nodeId]: 'w1' } });
+    const { state } = await startPull();
+    await untilState(state, [raw], async () => expect(await rawIds(state)).toEqual(['k8s/w1']));
+    await until(() => expect(server.openWatches()).toBe(1), 'watching');
+    await server.rotateToken();
+    server.dropWatches();
+    // The rewatch with the old token gets 401: "any other error", so it reconnects with backoff.
+    await h!.logged('list/watch of Nodes failed; reconnecting with backoff');
+    expect(await rawIds(state)).toEqual(['k8s/w1']);
+    server.addNode({ name: 'w-2', annotations: { [ANNOTATIONS.nodeId]: 'w2' } });
+    await untilState(state, [raw], async () => expect(await rawIds(state)).toEqual(['k8s/w1', 'k8s/w2']));
+  });
+
   it('keeps the last known affiliates while it cannot connect, then catches up from a fresh list', async () => {
     server.addNode({ name: 'w-1', annotations: { [ANNOTATIONS.nodeId]: 'w1' } });
     const { state } = await startPull();

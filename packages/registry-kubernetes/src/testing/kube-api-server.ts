@@ -55,6 +55,7 @@ interface HistoryEvent {
 export interface KubeApiServer {
   /** `https://127.0.0.1:<port>` */
   readonly url: string;
+  /** The bearer token requests must carry now. */
   readonly token: string;
   /** PEM of the self-signed certificate (also the CA). */
   readonly caPem: string;
@@ -77,6 +78,8 @@ export interface KubeApiServer {
   setForbidden(on: boolean): void;
   /** Holds every Node list request unanswered while on (a hung API server). */
   setStalled(on: boolean): void;
+  /** Replaces the token (the old one gets 401 from now on) and rewrites the kubeconfig file with the new one. */
+  rotateToken(): Promise<string>;
   /** List requests being held by `setStalled` whose clients have not gone away. */
   heldRequests(): number;
   /**
@@ -126,7 +129,7 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
 
 /** Starts the server on 127.0.0.1 with a fresh self-signed certificate and a kubeconfig for it. */
 export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promise<KubeApiServer> {
-  const token = opts.token ?? `test-${Math.random().toString(36).slice(2)}`;
+  let token = opts.token ?? `test-${Math.random().toString(36).slice(2)}`;
   const maxBody = opts.maxBodyBytes ?? 1 << 20;
   const maxWatches = opts.maxWatches ?? 64;
   const { cert, key } = await selfSignedCertificate();
@@ -305,32 +308,36 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
 
   const dir = await mkdtemp(join(tmpdir(), 'cosi-kube-'));
   const kubeconfigPath = join(dir, 'kubeconfig');
-  await writeFile(
-    kubeconfigPath,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      '- name: test',
-      '  cluster:',
-      `    server: ${url}`,
-      `    certificate-authority-data: ${Buffer.from(cert).toString('base64')}`,
-      'users:',
-      '- name: test',
-      '  user:',
-      `    token: ${token}`,
-      'contexts:',
-      '- name: test',
-      '  context: { cluster: test, user: test }',
-      'current-context: test',
-      '',
-    ].join('\n'),
-    { mode: 0o600 },
-  );
+  const writeKubeconfig = (): Promise<void> =>
+    writeFile(
+      kubeconfigPath,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        '- name: test',
+        '  cluster:',
+        `    server: ${url}`,
+        `    certificate-authority-data: ${Buffer.from(cert).toString('base64')}`,
+        'users:',
+        '- name: test',
+        '  user:',
+        `    token: ${token}`,
+        'contexts:',
+        '- name: test',
+        '  context: { cluster: test, user: test }',
+        'current-context: test',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+  await writeKubeconfig();
 
   const server: KubeApiServer = {
     url,
-    token,
+    get token() {
+      return token;
+    },
     caPem: cert,
     kubeconfigPath,
     requests,
@@ -395,6 +402,11 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
       stalled = on;
     },
     heldRequests: () => held.size,
+    async rotateToken() {
+      token = `test-${Math.random().toString(36).slice(2)}`;
+      await writeKubeconfig();
+      return token;
+    },
     compact() {
       rv++;
       history = [];
