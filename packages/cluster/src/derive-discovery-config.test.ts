@@ -40,6 +40,21 @@ describe('deriveDiscoveryConfig (spec §3.1, scenarios 1-5)', () => {
     expect(dc?.registryServiceEnabled).toBe(true);
   });
 
+  it('the Kubernetes registry alone needs neither cluster.id nor cluster.secret', () => {
+    const dc = deriveDiscoveryConfig(
+      parseNodeConfig('cluster:\n  discovery:\n    enabled: true\n    registries:\n      kubernetes: { disabled: false }\n      service: { disabled: true }\n'),
+    );
+    expect(dc).toEqual({
+      discoveryEnabled: true,
+      registryKubernetesEnabled: true,
+      registryServiceEnabled: false,
+      serviceEndpoint: '',
+      serviceEndpointInsecure: false,
+      serviceEncryptionKey: '',
+      serviceClusterID: '',
+    });
+  });
+
   it('1. no cluster section gives no output', () => {
     expect(deriveDiscoveryConfig(parseNodeConfig('machine:\n  type: worker\n'))).toBeNull();
   });

@@ -64,6 +64,7 @@ export {
   loadNodeConfig,
   validateNodeConfig,
   resolveStateDir,
+  resolveKubeconfigPath,
   kubeSpanSectionOf,
   configuredHostname,
 } from './node-config.ts';

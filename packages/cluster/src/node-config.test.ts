@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadNodeConfig, parseNodeConfig, resolveStateDir, kubeSpanSectionOf, configuredHostname } from './node-config.ts';
+import { loadNodeConfig, parseNodeConfig, resolveStateDir, resolveKubeconfigPath, kubeSpanSectionOf, configuredHostname } from './node-config.ts';
 import { NodeConfigError, isNodeConfigError } from './node-config-error.ts';
 
 const DESIGN_EXAMPLE = `
@@ -127,5 +127,17 @@ cluster:
   it('resolves absolute state dirs as given', () => {
     expect(resolveStateDir({ machine: { stateDir: '/var/lib/cosi' } }, '/etc/node.yaml')).toBe('/var/lib/cosi');
     expect(resolveStateDir({}, '/etc/node.yaml')).toBeUndefined();
+  });
+
+  it('reads machine.kubernetes.kubeconfig, resolved like the state dir; absent or empty means the library default', () => {
+    const cfg = parseNodeConfig('machine:\n  kubernetes:\n    kubeconfig: ./kube/config\n', '/etc/cosi/node.yaml');
+    expect(cfg.machine?.kubernetes).toEqual({ kubeconfig: './kube/config' });
+    expect(resolveKubeconfigPath(cfg, '/etc/cosi/node.yaml')).toBe('/etc/cosi/kube/config');
+    expect(resolveKubeconfigPath({ machine: { kubernetes: { kubeconfig: '/root/.kube/config' } } })).toBe('/root/.kube/config');
+    expect(resolveKubeconfigPath({ machine: { kubernetes: { kubeconfig: '' } } })).toBeUndefined();
+    expect(resolveKubeconfigPath(parseNodeConfig('machine:\n  kubernetes:\n'))).toBeUndefined();
+    expect(errorOf(() => parseNodeConfig('machine:\n  kubernetes:\n    kubeconfig: 7\n', 'node.yaml')).message).toBe(
+      'node.yaml: machine.kubernetes.kubeconfig: must be a string, got number 7',
+    );
   });
 });

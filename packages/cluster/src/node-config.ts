@@ -35,6 +35,11 @@ export interface MachineSection {
   };
   /** Shorthand for `machine.network.kubespan`. */
   readonly kubespan?: KubeSpanSection;
+  /**
+   * The Kubernetes registry's credentials: a kubeconfig file (relative paths are relative to this
+   * file). Absent: the client library's default resolution (`KUBECONFIG`, `~/.kube/config`, in-cluster).
+   */
+  readonly kubernetes?: { readonly kubeconfig?: string };
 }
 
 export interface ClusterSection {
@@ -85,6 +90,7 @@ const SCHEMA: Schema = {
       kubespan: KUBESPAN,
     },
     kubespan: KUBESPAN,
+    kubernetes: { kubeconfig: 'string' },
   },
   cluster: {
     id: 'string',
@@ -199,6 +205,17 @@ export function resolveStateDir(config: NodeConfig, configPath?: string): string
   if (dir === undefined || dir === '') return undefined;
   if (isAbsolute(dir)) return dir;
   return resolve(configPath === undefined ? process.cwd() : dirname(configPath), dir);
+}
+
+/**
+ * `machine.kubernetes.kubeconfig` resolved against the config file's directory (or the working
+ * directory); `undefined` (the client library's default resolution) when absent or empty.
+ */
+export function resolveKubeconfigPath(config: NodeConfig, configPath?: string): string | undefined {
+  const path = config.machine?.kubernetes?.kubeconfig;
+  if (path === undefined || path === '') return undefined;
+  if (isAbsolute(path)) return path;
+  return resolve(configPath === undefined ? process.cwd() : dirname(configPath), path);
 }
 
 /** `machine.kubespan`, else Talos' `machine.network.kubespan`. */

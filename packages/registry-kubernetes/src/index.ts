@@ -1,0 +1,12 @@
+export { ANNOTATIONS, ANNOTATION_KEYS, annotationsOf, annotationPatch, affiliateOfNode } from './annotations.ts';
+export type { NodeLike } from './annotations.ts';
+export { KubernetesPushController } from './kubernetes-push-controller.ts';
+export type { KubernetesPushOptions } from './kubernetes-push-controller.ts';
+export { KubernetesPullController } from './kubernetes-pull-controller.ts';
+export type { KubernetesPullOptions } from './kubernetes-pull-controller.ts';
+export { NodeWatcher } from './node-watcher.ts';
+export type { NodeWatcherOptions } from './node-watcher.ts';
+export { loadKubeConfig } from './kubeconfig.ts';
+export { KubernetesRegistryError, isKubernetesRegistryError } from './errors.ts';
+export type { KubernetesRegistryErrorCode } from './errors.ts';
+export { DEPRECATION_WARNING, FORBIDDEN_WARNING } from './messages.ts';
