@@ -46,3 +46,4 @@ export { filterEvent } from './event-filter.ts';
 export type { ResourceMatcher } from './event-filter.ts';
 export { checkWatchOptions, compileFilter } from './watch-options.ts';
 export { resyncDiff } from './resync-diff.ts';
+export { checkKind, checkPointer, checkResource, ownerOption, expectedPhaseOption, describeArg } from './stored-resource.ts';
