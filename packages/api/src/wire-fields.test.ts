@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { BinaryReader } from '@bufbuild/protobuf/wire';
 import { NamespaceType, ResourceDefinitionType, defineResourceType } from '@cosi-ts/resource';
 import {
@@ -74,6 +75,7 @@ describe('hand-built bytes decode field by field (spec §1)', () => {
     expect(r.metadata?.updated?.getTime()).toBe(1_700_000_001_000);
     expect([...(r.spec?.protoSpec ?? [])]).toEqual([1, 2, 3]);
     expect(r.spec?.yamlSpec).toBe('value: x\n');
+    // Block-style YAML (what a Go COSI server sends) decodes as well as our flow style.
     const decoded = resourceFromWire(r);
     expect(decoded.metadata.version).toBe(42);
     expect(decoded.spec).toEqual({ value: 'x' });
@@ -135,7 +137,8 @@ describe('hand-built bytes decode field by field (spec §1)', () => {
     const w = resourceToWire(def);
     const proto = WireResourceDefinitionSpec.decode(w.spec?.protoSpec ?? new Uint8Array());
     expect(proto).toMatchObject({ resourceType: 'Things.test.cosi.dev', sensitivity: Sensitivity.SENSITIVE });
-    expect(w.spec?.yamlSpec).toContain('type: Things.test.cosi.dev');
+    // yaml_spec is YAML (flow style) that any YAML reader turns into the spec.
+    expect(YAML.parse(w.spec?.yamlSpec ?? '')).toEqual(def.spec);
     const ns = resourceToWire(NamespaceType.create('x', { description: 'd' }));
     const r = new BinaryReader(ns.spec?.protoSpec ?? new Uint8Array());
     expect(r.tag()).toEqual([1, 2]);
