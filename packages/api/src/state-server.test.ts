@@ -232,6 +232,31 @@ describe('StateServer under many and slow watchers', () => {
     for (const s of servers.splice(0)) await s.close();
   });
 
+  it('refuses watches past the per-caller limit with RESOURCE_EXHAUSTED; a closed one frees its place', async () => {
+    const server = new StateServer(new InMemoryState(), { limits: { maxWatchesPerCaller: 2 } });
+    servers.push(server);
+    const { address } = await server.listen('127.0.0.1:0');
+    const remote = new RemoteState(address);
+    remotes.push(remote);
+    const open = [0, 1].map(() => new EventRecorder(remote.watchKind(Thing.kind(), { bootstrapBookmark: true })));
+    recorders.push(...open);
+    for (const rec of open) expect((await rec.next({ timeoutMs: 10_000 })).type).toBe('noop');
+    const third = new EventRecorder(remote.watchKind(Thing.kind(), { bootstrapBookmark: true }));
+    recorders.push(third);
+    const ev = (await third.next({ timeoutMs: 10_000 })) as StateEvent;
+    expect(ev.type === 'errored' && ev.error.message).toMatch(/too many open watches/);
+    open[0]?.unsubscribe();
+    for (let attempt = 0; ; attempt++) {
+      // The server sees the cancellation a moment after the client: retry until the place is free.
+      const rec = new EventRecorder(remote.watchKind(Thing.kind(), { bootstrapBookmark: true }));
+      recorders.push(rec);
+      const first = (await rec.next({ timeoutMs: 10_000 })) as StateEvent;
+      if (first.type === 'noop') break;
+      if (attempt > 50) throw new Error('the closed watch never freed its place');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+
   it('serves 1,000 concurrent watchers', async () => {
     const state = new InMemoryState();
     const registry = new Registry();
