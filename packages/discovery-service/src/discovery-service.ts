@@ -363,10 +363,17 @@ export class DiscoveryService {
     this.#timers = [];
     const server = this.#server;
     if (server !== undefined) {
-      this.#gate?.stopAccepting();
-      const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      const connectionsClosed = this.#gate?.stopAccepting() ?? Promise.resolve();
+      // GOAWAY on every connection: no new calls, open ones may finish.
+      const shutDown = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       this.#shutdown.abort();
       this.#watches?.endAll();
+      // Drained once every connection is closed, not when tryShutdown calls back. Since Node 24,
+      // http2's Server.close() closes the sessions itself (nodejs/node#57586, documented under
+      // `server.close`), so grpc-js 1.14 finds them already closing and calls back at once, before the
+      // Watches' OK status is on the wire, and the forced shutdown below would then reset them
+      // (clients saw CANCELLED). A connection closes only after its last stream is done, on every version.
+      const drained = Promise.all([shutDown, connectionsClosed]);
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), this.#o.shutdownGraceMs ?? 5000);
