@@ -86,7 +86,10 @@ export interface WatchLimitOptions {
   readonly maxBacklogBytesPerIp?: number;
   /** The same in total (1 GiB). */
   readonly maxBacklogBytes?: number;
-  /** A blocked Watch whose output makes no progress for this long is reset (2 min). */
+  /**
+   * A Watch whose unsent output makes no progress for this long has its connection closed (2 min):
+   * grpc-js cannot reset one stream, and a status would wait behind the unread output.
+   */
   readonly stallTimeoutMs?: number;
 }
 
@@ -267,6 +270,7 @@ export class DiscoveryService {
       shutdown: this.#shutdown.signal,
       watchQuota: this.#watchQuota,
       watchStallTimeoutMs: o.watchLimits?.stallTimeoutMs ?? DEFAULT_WATCH_STALL_TIMEOUT_MS,
+      closeConnection: (peer) => this.#gate?.closeConnection(peer) ?? false,
     });
     this.#watches = watches;
 
