@@ -208,6 +208,20 @@ describe('a Watch aborted for falling behind whose client never reads', () => {
   });
 });
 
+describe('a graceful stop with a Watch whose client never reads', () => {
+  it('ends the others with OK and drops that connection once the grace has passed', async () => {
+    const { svc, addr, client } = await setup({ shutdownGraceMs: 500 });
+    await fillCluster(client, 'full'); // a ~4.6 MB snapshot: more than the connection takes unread
+    const stuck = neverReadingWatch(addr, 'full');
+    await expect.poll(() => svc.watchBacklog().unsentBytes).toBeGreaterThan(4_000_000);
+    const reading = await opened(ownConnection(addr).watch('other'));
+    await svc.stop();
+    expect(await reading.ended).toEqual({ code: status.OK, details: 'OK' });
+    expect(await stuck).toEqual({ connectionClosed: true, gotStatus: false });
+    await expect.poll(() => svc.watchBacklog()).toEqual({ watches: 0, pendingUpdates: 0, unsentBytes: 0 });
+  });
+});
+
 describe('HTTP/2 transport bounds', () => {
   it('announces the per-connection stream limit', async () => {
     const { addr } = await setup();
