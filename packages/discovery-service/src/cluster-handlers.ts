@@ -86,7 +86,7 @@ function deadlineOf(call: AnyCall): number {
  * protocol map to their status; anything else is a bug and answers Internal without crashing.
  */
 export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: ClusterServer; watches: ActiveWatches } {
-  const active = new Map<ServerWritableStream<WatchRequest, WatchResponse>, { sender: WatchSender; ticket: WatchTicket }>();
+  const active = new Map<ServerWritableStream<WatchRequest, WatchResponse>, WatchSender>();
   const problems = new ProblemLog(o.logger);
 
   const toStatus = (method: string, e: unknown): GrpcStatus => {
@@ -251,7 +251,7 @@ export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: Cl
             },
             { onSent: () => m.sent(), stallTimeoutMs: o.watchStallTimeoutMs, ticket },
           );
-          active.set(call, { sender, ticket });
+          active.set(call, sender);
           call.once('cancelled', () => {
             closed();
             m.handled(status.CANCELLED);
@@ -280,7 +280,7 @@ export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: Cl
     watches: {
       endAll: () => {
         // Each ends with OK once the client has taken what was written to it; 'finish' then releases it.
-        for (const [call, { sender }] of active) {
+        for (const [call, sender] of active) {
           sender.finish();
           call.end();
         }
@@ -291,7 +291,7 @@ export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: Cl
       },
       pending: () => {
         let n = 0;
-        for (const { sender } of active.values()) n += sender.pendingCount;
+        for (const sender of active.values()) n += sender.pendingCount;
         return n;
       },
     },
