@@ -18,7 +18,6 @@ import type { Logger } from 'pino';
 import { ipBytesToString, resolveClientIp, type ClientIpPolicy } from './client-ip.ts';
 import type { ClusterStore } from './cluster-store.ts';
 import { DiscoveryError, isDiscoveryError, type DiscoveryErrorCode } from './discovery-error.ts';
-import { resetGrpcCall } from './grpc-stream-reset.ts';
 import { ProblemLog } from './problem-log.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { GrpcType, ServiceMetrics } from './service-metrics.ts';
@@ -40,8 +39,10 @@ export interface ClusterHandlersOptions {
   readonly shutdown: AbortSignal;
   /** Open Watches and their unsent bytes, per client IP and in total. */
   readonly watchQuota: WatchQuota;
-  /** A Watch whose unsent output makes no progress for this long is reset. */
+  /** A Watch whose unsent output makes no progress for this long has its connection closed. */
   readonly watchStallTimeoutMs: number;
+  /** Closes the TCP connection of a call's peer (`call.getPeer()`); false if there is none. */
+  readonly closeConnection: (peer: string) => boolean;
 }
 
 type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
@@ -92,7 +93,7 @@ function deadlineOf(call: AnyCall): number {
  * protocol map to their status; anything else is a bug and answers Internal without crashing.
  */
 export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: ClusterServer; watches: ActiveWatches } {
-  const active = new Map<ServerWritableStream<WatchRequest, WatchResponse>, { sender: WatchSender; ticket: WatchTicket }>();
+  const active = new Map<ServerWritableStream<WatchRequest, WatchResponse>, WatchSender>();
   const problems = new ProblemLog(o.logger);
 
   const toStatus = (method: string, e: unknown): GrpcStatus => {
@@ -232,23 +233,16 @@ export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: Cl
             refuse(e, ip);
             return;
           }
-          let endTimer: NodeJS.Timeout | undefined;
           const stopSending = (): void => {
             active.delete(call);
-            sender.close();
+            sender.finish();
           };
-          // The ticket (its Watch count and unsent bytes) is held until the stream is really gone.
+          // The ticket (its Watch count and unsent bytes) is held until the stream is really gone, or
+          // has taken everything written to it ('finish' comes only after every write's callback).
           const closed = (): void => {
-            stopSending();
-            clearTimeout(endTimer);
+            active.delete(call);
+            sender.close();
             ticket.release();
-          };
-          const resetStalled = (): void => {
-            problems.warn('watch-stalled', { peer: call.getPeer(), clusterId: call.request.clusterId, stallTimeoutMs: o.watchStallTimeoutMs }, 'watch reset: client stopped reading');
-            m.handled(status.RESOURCE_EXHAUSTED);
-            // A status would wait behind the unread output for ever: reset the stream, which frees it.
-            if (resetGrpcCall(call)) closed();
-            else call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: 'watch stalled: client stopped reading' });
           };
           const sender = new WatchSender(
             {
@@ -258,19 +252,26 @@ export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: Cl
                 stopSending();
                 // One line per slow client, not per message.
                 o.logger.warn({ peer: call.getPeer(), clusterId: call.request.clusterId }, 'watch ended: client fell too far behind');
+                // Queued behind what the client has not read; if it never reads, the stall clock,
+                // still running on that output, closes the connection.
                 fail({ code: status.ABORTED, details: new DiscoveryError('lost-update').message });
-                // The status is queued behind what the client has not read: if it never reads, reset.
-                endTimer = setTimeout(resetStalled, o.watchStallTimeoutMs);
-                endTimer.unref();
               },
               stalled: () => {
-                stopSending();
-                resetStalled();
+                problems.warn(
+                  'watch-stalled',
+                  { peer: call.getPeer(), clusterId: call.request.clusterId, stallTimeoutMs: o.watchStallTimeoutMs },
+                  'watch stalled: client stopped reading; connection closed',
+                );
+                m.handled(status.RESOURCE_EXHAUSTED);
+                closed();
+                // A status would wait behind the unread output for ever, and grpc-js cannot reset one
+                // stream: closing the connection is what frees that output.
+                if (!o.closeConnection(call.getPeer())) call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: 'watch stalled: client stopped reading' });
               },
             },
             { onSent: () => m.sent(), stallTimeoutMs: o.watchStallTimeoutMs, ticket },
           );
-          active.set(call, { sender, ticket });
+          active.set(call, sender);
           call.once('cancelled', () => {
             closed();
             m.handled(status.CANCELLED);
@@ -298,9 +299,9 @@ export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: Cl
     handlers,
     watches: {
       endAll: () => {
-        for (const [call, { sender, ticket }] of active) {
-          sender.close();
-          ticket.release();
+        // Each ends with OK once the client has taken what was written to it; 'finish' then releases it.
+        for (const [call, sender] of active) {
+          sender.finish();
           call.end();
         }
         active.clear();
@@ -310,7 +311,7 @@ export function createClusterHandlers(o: ClusterHandlersOptions): { handlers: Cl
       },
       pending: () => {
         let n = 0;
-        for (const { sender } of active.values()) n += sender.pendingCount;
+        for (const sender of active.values()) n += sender.pendingCount;
         return n;
       },
     },

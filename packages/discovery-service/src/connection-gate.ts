@@ -20,6 +20,8 @@ export class ConnectionGate {
   readonly #limits: ConnectionLimits;
   readonly #perIp = new Map<string, number>();
   readonly #sockets = new Set<Socket>();
+  /** By `address:port`, the form grpc-js's `call.getPeer()` reports for a TCP peer. */
+  readonly #byPeer = new Map<string, Socket>();
   readonly #problems: ProblemLog;
   #closed: Promise<void> | undefined;
 
@@ -41,8 +43,11 @@ export class ConnectionGate {
       }
       this.#perIp.set(ip, n + 1);
       this.#sockets.add(socket);
+      const peer = `${ip}:${socket.remotePort ?? ''}`;
+      this.#byPeer.set(peer, socket);
       socket.once('close', () => {
         this.#sockets.delete(socket);
+        if (this.#byPeer.get(peer) === socket) this.#byPeer.delete(peer);
         const left = (this.#perIp.get(ip) ?? 1) - 1;
         if (left === 0) this.#perIp.delete(ip);
         else this.#perIp.set(ip, left);
@@ -75,17 +80,33 @@ export class ConnectionGate {
     });
   }
 
-  /** Stops accepting; open connections stay. Idempotent. */
-  stopAccepting(): void {
-    if (this.#closed !== undefined) return;
+  /**
+   * Stops accepting; open connections stay. Resolves once every connection accepted is closed (by
+   * either side), which is when a graceful stop has delivered everything. Idempotent.
+   */
+  stopAccepting(): Promise<void> {
     // net.Server.close calls back only once every connection is gone.
-    this.#closed = this.#server.listening ? new Promise((resolve) => this.#server.close(() => resolve())) : Promise.resolve();
+    this.#closed ??= this.#server.listening ? new Promise((resolve) => this.#server.close(() => resolve())) : Promise.resolve();
+    return this.#closed;
+  }
+
+  /**
+   * Closes the TCP connection of a call's peer (`call.getPeer()`, `address:port` or `[v6]:port`) at
+   * once, with every stream on it. grpc-js has no public way to reset one server stream, and a status
+   * queued behind output the client never reads is never sent: closing the connection is how the
+   * buffers of such a stream are freed. Returns false when no open connection has that peer.
+   */
+  closeConnection(peer: string): boolean {
+    const socket = this.#byPeer.get(peer) ?? this.#byPeer.get(peer.replace(/^\[([^\]]*)\]:/, '$1:'));
+    if (socket === undefined) return false;
+    socket.destroy();
+    return true;
   }
 
   /** Stops accepting and drops every connection still open. */
   async destroy(): Promise<void> {
-    this.stopAccepting();
+    const closed = this.stopAccepting();
     for (const s of this.#sockets) s.destroy();
-    await this.#closed;
+    await closed;
   }
 }

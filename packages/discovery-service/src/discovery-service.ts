@@ -96,7 +96,10 @@ export interface WatchLimitOptions {
   readonly maxBacklogBytesPerIp?: number;
   /** The same in total (1 GiB). */
   readonly maxBacklogBytes?: number;
-  /** A blocked Watch whose output makes no progress for this long is reset (2 min). */
+  /**
+   * A Watch whose unsent output makes no progress for this long has its connection closed (2 min):
+   * grpc-js cannot reset one stream, and a status would wait behind the unread output.
+   */
   readonly stallTimeoutMs?: number;
 }
 
@@ -288,6 +291,7 @@ export class DiscoveryService {
       shutdown: this.#shutdown.signal,
       watchQuota: this.#watchQuota,
       watchStallTimeoutMs: o.watchLimits?.stallTimeoutMs ?? DEFAULT_WATCH_STALL_TIMEOUT_MS,
+      closeConnection: (peer) => this.#gate?.closeConnection(peer) ?? false,
     });
     this.#watches = watches;
 
@@ -384,10 +388,17 @@ export class DiscoveryService {
     this.#timers = [];
     const server = this.#server;
     if (server !== undefined) {
-      this.#gate?.stopAccepting();
-      const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      const connectionsClosed = this.#gate?.stopAccepting() ?? Promise.resolve();
+      // GOAWAY on every connection: no new calls, open ones may finish.
+      const shutDown = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       this.#shutdown.abort();
       this.#watches?.endAll();
+      // Drained once every connection is closed, not when tryShutdown calls back. Since Node 24,
+      // http2's Server.close() closes the sessions itself (nodejs/node#57586, documented under
+      // `server.close`), so grpc-js 1.14 finds them already closing and calls back at once, before the
+      // Watches' OK status is on the wire, and the forced shutdown below would then reset them
+      // (clients saw CANCELLED). A connection closes only after its last stream is done, on every version.
+      const drained = Promise.all([shutDown, connectionsClosed]);
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), this.#o.shutdownGraceMs ?? 5000);

@@ -32,10 +32,17 @@ export const DEFAULT_MAX_WATCHES_PER_IP = 1024;
 /** Open Watch streams in total: 10× the benchmark's 10,000, about 1 GB of idle streams at worst. */
 export const DEFAULT_MAX_WATCHES = 100_000;
 /**
- * A Watch whose pending write makes no progress for this long is reset. 2 min lets a 4.6 MB
- * full-cluster snapshot through a ~320 kbit/s link; a client that stops reading is gone by then.
+ * A Watch whose unsent output makes no progress for this long has its connection closed. 2 min lets a
+ * 4.6 MB full-cluster snapshot through a ~320 kbit/s link; a client that stops reading is gone by then.
  */
 export const DEFAULT_WATCH_STALL_TIMEOUT_MS = 120_000;
+/**
+ * Bytes of one Watch's output handed to grpc-js and not yet taken by the connection, past which the
+ * Watch sends no more and changes wait, coalesced, in its pending map (R3). Our own bound, so what a
+ * slow client pins does not depend on the buffer sizes of grpc-js or Node's HTTP/2 streams (which
+ * changed between Node versions). A larger message (a snapshot) still goes out whole, on its own.
+ */
+export const WATCH_SEND_WINDOW_BYTES = 64 * 1024;
 /** Watch bytes written but not yet taken by the transport, per client IP: 14 full-cluster snapshots. */
 export const DEFAULT_MAX_WATCH_BACKLOG_BYTES_PER_IP = 64 * 1024 * 1024;
 /** Watch bytes written but not yet taken by the transport, in total. */

@@ -144,4 +144,72 @@ describe('WatchSender', () => {
       vi.useRealTimers();
     }
   });
+
+  it('writes no more once windowBytes are untaken, whatever the stream accepts, and resumes as they are taken', async () => {
+    const store = new ClusterStore();
+    const sink = pausedSink(1_000_000); // never reports back-pressure
+    const sender = new WatchSender(sink, { windowBytes: 10_000 });
+    sender.start(store.subscribe('c', sender));
+    sink.unwritten.shift()?.(); // the (empty) snapshot
+    for (let i = 0; i < 50; i++) store.update('c', { affiliateId: `a${i}`, data: Buffer.alloc(1000, i), endpoints: [], ttlMs: 60_000 });
+    await flush();
+    // About 1 KiB each: the one that crosses 10,000 bytes is the last written.
+    expect(sink.messages.length - 1).toBe(10);
+    expect(sender.unwrittenBytes).toBeGreaterThanOrEqual(10_000);
+    expect(sender.pendingCount).toBe(40);
+    for (let i = 0; i < 50; i++) store.update('c', { affiliateId: `a${i}`, data: Buffer.alloc(1000, 100 + i), endpoints: [], ttlMs: 60_000 });
+    expect(sender.pendingCount).toBe(50); // coalesced, not queued in the stream
+    // The client takes what it has: the rest follows, the latest state of each affiliate.
+    while (sink.unwritten.length > 0) {
+      sink.unwritten.shift()?.();
+      await flush();
+    }
+    expect(sender.pendingCount).toBe(0);
+    expect(sender.unwrittenBytes).toBe(0);
+    const last = new Map(sink.messages.slice(1).map((m) => [m.affiliates[0]!.id, m.affiliates[0]!.data[0]]));
+    expect(last.size).toBe(50);
+    expect([...last.values()].every((b, i) => b === 100 + i)).toBe(true);
+    sender.close();
+  });
+
+  it('keeps the stall clock on what was written after aborting, and stops sending', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const store = new ClusterStore();
+      const sink = pausedSink(1);
+      const sender = new WatchSender(sink, { maxPending: 3, stallTimeoutMs: 1000 });
+      sender.start(store.subscribe('c', sender));
+      for (let i = 0; i < 4; i++) store.update('c', { affiliateId: `a${i}`, data: Buffer.from('x'), endpoints: [], ttlMs: 60_000 });
+      expect(sink.aborted).toBe(true);
+      expect(store.stats().subscriptions).toBe(0);
+      sink.drain(100);
+      await Promise.resolve();
+      expect(sink.messages).toHaveLength(1); // nothing after the abort
+      vi.advanceTimersByTime(1000);
+      expect(sink.stalls).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('after finish(), sends nothing more and stalls only if the written output is never taken', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const store = new ClusterStore();
+      const sink = pausedSink(100);
+      const sender = new WatchSender(sink, { stallTimeoutMs: 1000 });
+      sender.start(store.subscribe('c', sender));
+      sender.finish();
+      store.update('c', { affiliateId: 'a', data: Buffer.from('x'), endpoints: [], ttlMs: 60_000 });
+      await Promise.resolve();
+      expect(sink.messages).toHaveLength(1);
+      expect(store.stats().subscriptions).toBe(0);
+      sink.unwritten.shift()?.();
+      vi.advanceTimersByTime(5000);
+      expect(sink.stalls).toBe(0);
+      sender.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
