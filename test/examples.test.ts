@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { quickstart } from '../docs/examples/quickstart.ts';
+import { serveAndWatch } from '../docs/examples/api.ts';
 
 describe('docs examples', () => {
   it('the README quickstart runs and sees both changes in order', async () => {
@@ -10,6 +11,12 @@ describe('docs examples', () => {
   it('the README shows the quickstart exactly as tested', async () => {
     const [readme, example] = await Promise.all([readFile('README.md', 'utf8'), readFile('docs/examples/quickstart.ts', 'utf8')]);
     expect(readme).toContain(example.trim());
+  });
+
+  it('docs/api.md: serving a state and watching it through RemoteState', async () => {
+    expect(await serveAndWatch()).toEqual(['bootstrapped', 'created hello', 'updated hello, world', 'NotFound']);
+    const [doc, example] = await Promise.all([readFile('docs/api.md', 'utf8'), readFile('docs/examples/api.ts', 'utf8')]);
+    expect(doc).toContain(example.trim());
   });
 });
 

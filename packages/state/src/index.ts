@@ -58,5 +58,6 @@ export {
   storedFinalizers,
   storedSpec,
   freezeResource,
+  describeArg,
 } from './stored-resource.ts';
 export { bookmarkHeader, bookmarkAt, positionIn, STORE_ID_BYTES } from './bookmark.ts';
