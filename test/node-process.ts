@@ -19,9 +19,14 @@ export interface NodeProcessOptions {
   readonly discovery: string;
   readonly clusterId: string;
   readonly secret: string;
-  /** Called with each log line the node prints that is not JSON (or every line with `rawLog`). */
+  /** Called with each line the node prints on stdout (its pino log). */
   readonly onLog?: (line: string) => void;
   readonly startTimeoutMs?: number;
+  /**
+   * Run the node in its own process group, so a terminal's Ctrl-C reaches only the parent, which then
+   * stops the node with one SIGTERM (a second signal would make cosi-node exit without waiting).
+   */
+  readonly ownProcessGroup?: boolean;
 }
 
 export function nodeYaml(o: NodeProcessOptions): string {
@@ -73,7 +78,7 @@ export class NodeProcess {
     await mkdir(home, { recursive: true });
     const configPath = join(home, 'node.yaml');
     await writeFile(configPath, nodeYaml(o));
-    const child = spawn(process.execPath, [COSI_NODE_BIN, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [COSI_NODE_BIN, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'], detached: o.ownProcessGroup === true });
     const exit = exited(child);
     const timeoutMs = o.startTimeoutMs ?? 30_000;
     let stderr = '';
