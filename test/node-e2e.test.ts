@@ -1,5 +1,6 @@
 // End to end with real processes: a DiscoveryService on loopback, three `cosi-node` processes spawned
 // from the bin, and `cosictl` spawned against them, as a user would run them.
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +15,13 @@ const NAMES = ['node-1', 'node-2', 'node-3'];
 
 let dir: string;
 let svc: DiscoveryService | undefined;
+let discovery: string;
 let nodes: NodeProcess[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cosi-e2e-'));
+  svc = new DiscoveryService({ addr: '127.0.0.1:0', rateLimit: false });
+  discovery = await svc.start();
 });
 afterAll(async () => {
   await Promise.all(nodes.map((n) => n.stop()));
@@ -42,8 +46,6 @@ async function untilMembers(address: string, want: readonly string[], timeoutMs 
 
 describe('cosi-node processes', () => {
   it('three nodes converge to three members, cosictl shows them, SIGTERM exits 0', { timeout: 90_000 }, async () => {
-    svc = new DiscoveryService({ addr: '127.0.0.1:0', rateLimit: false });
-    const discovery = await svc.start();
     nodes = await Promise.all(
       NAMES.map((hostname, i) => NodeProcess.start({ dir, hostname, index: i + 1, discovery, clusterId: 'e2e', secret: SECRET })),
     );
@@ -69,6 +71,21 @@ describe('cosi-node processes', () => {
 
     const exits = await Promise.all(nodes.map((n) => n.stop()));
     expect(exits).toEqual(NAMES.map(() => ({ code: 0, signal: null })));
+  });
+
+  it('cosi-node reset deletes the affiliate (the others see the member leave) and the identity', { timeout: 90_000 }, async () => {
+    nodes = await Promise.all(
+      NAMES.map((hostname, i) => NodeProcess.start({ dir: join(dir, 'reset'), hostname, index: i + 1, discovery, clusterId: 'e2e-reset', secret: SECRET })),
+    );
+    for (const n of nodes) expect(await untilMembers(n.apiAddress, NAMES)).toEqual(NAMES);
+    const leaving = nodes[2]!;
+    expect(await leaving.stop()).toEqual({ code: 0, signal: null });
+    const r = await runBin(COSI_NODE_BIN, ['reset', '--config', leaving.configPath, '--log-level', 'silent'], 70_000);
+    const identityFile = join(dir, 'reset', 'node-3', 'state', 'node-identity.yaml');
+    expect(r.stdout).toBe(`cosi-node reset: deleted this node's affiliate from the discovery service at ${discovery}; removed ${identityFile}\n`);
+    expect(r.code).toBe(0);
+    expect(existsSync(identityFile)).toBe(false);
+    for (const n of nodes.slice(0, 2)) expect(await untilMembers(n.apiAddress, NAMES.slice(0, 2))).toEqual(NAMES.slice(0, 2));
   });
 
   it('a bad node.yaml fails with one message naming the file and key, exit code 2', async () => {

@@ -5,3 +5,5 @@ export { nodeControllers } from './node-controllers.ts';
 export type { NodeControllerOptions, NodeControllers } from './node-controllers.ts';
 export { NodeAgentConfigError, isNodeAgentConfigError } from './node-errors.ts';
 export { NODE_RESOURCE_TYPES, publishResourceDefinitions } from './resource-definitions.ts';
+export { resetNode } from './reset-node.ts';
+export type { ResetOptions, ResetOutcome } from './reset-node.ts';

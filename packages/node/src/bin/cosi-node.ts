@@ -6,6 +6,7 @@ import { CommanderError } from 'commander';
 import { pino } from 'pino';
 import { parseCommandLine } from '../command-line.ts';
 import { NodeAgent } from '../node-agent.ts';
+import { resetNode } from '../reset-node.ts';
 import { isNodeAgentConfigError } from '../node-errors.ts';
 
 /** Exit codes: 0 stopped by a signal, 1 failure while running, 2 unusable configuration or usage. */
@@ -14,10 +15,7 @@ async function main(): Promise<number> {
   try {
     options = parseCommandLine(process.argv.slice(2));
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'cosi-node.invalidLogLevel') process.stderr.write(e.message);
-      return e.exitCode === 1 ? 2 : e.exitCode;
-    }
+    if (e instanceof CommanderError) return e.exitCode === 1 ? 2 : e.exitCode;
     throw e;
   }
   const logger = pino({ level: options.logLevel, base: { service: 'cosi-node' } });
@@ -25,11 +23,24 @@ async function main(): Promise<number> {
   setLogger({ error: (...args: unknown[]) => logger.warn({ source: 'grpc-js' }, args.map(String).join(' ')) });
   setLogVerbosity(logVerbosity.ERROR);
 
+  const configError = (e: unknown): boolean => isNodeConfigError(e) || isNodeAgentConfigError(e) || isApiConfigError(e);
+  if (options.command === 'reset') {
+    try {
+      const outcome = await resetNode({ configPath: options.configPath, logger });
+      process.stdout.write(`cosi-node reset: ${outcome.message}\n`);
+      return outcome.result === 'unconfirmed' ? 1 : 0;
+    } catch (e) {
+      if (!configError(e)) throw e;
+      process.stderr.write(`cosi-node: ${(e as Error).message}\n`);
+      return 2;
+    }
+  }
+
   let agent: NodeAgent;
   try {
     agent = await NodeAgent.start({ configPath: options.configPath, logger });
   } catch (e) {
-    if (isNodeConfigError(e) || isNodeAgentConfigError(e) || isApiConfigError(e)) {
+    if (configError(e)) {
       process.stderr.write(`cosi-node: ${(e as Error).message}\n`);
       return 2;
     }
