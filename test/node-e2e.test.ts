@@ -1,5 +1,6 @@
 // End to end with real processes: a DiscoveryService on loopback, three `cosi-node` processes spawned
 // from the bin, and `cosictl` spawned against them, as a user would run them.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -78,14 +79,36 @@ describe('cosi-node processes', () => {
       NAMES.map((hostname, i) => NodeProcess.start({ dir: join(dir, 'reset'), hostname, index: i + 1, discovery, clusterId: 'e2e-reset', secret: SECRET })),
     );
     for (const n of nodes) expect(await untilMembers(n.apiAddress, NAMES)).toEqual(NAMES);
-    const leaving = nodes[2]!;
-    expect(await leaving.stop()).toEqual({ code: 0, signal: null });
+    // A user watching members on node-1 while node-3 resets: `cosictl get members -w -o json`.
+    const watch = spawn(process.execPath, [COSICTL_BIN, '-e', nodes[0]!.apiAddress, 'get', 'members', '-w', '-o', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const watchExit = new Promise<number | null>((resolve) => watch.once('exit', resolve));
+    let watched = '';
+    watch.stdout.on('data', (b: Buffer) => (watched += b.toString()));
+    const untilWatched = async (text: string): Promise<void> => {
+      const deadline = Date.now() + 30_000;
+      while (!watched.includes(text)) {
+        if (Date.now() > deadline) throw new Error(`cosictl -w printed no ${text}: ${watched}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    try {
+      await untilWatched('"id":"node-3"');
+      const leaving = nodes[2]!;
+      expect(await leaving.stop()).toEqual({ code: 0, signal: null });
     const r = await runBin(COSI_NODE_BIN, ['reset', '--config', leaving.configPath, '--log-level', 'silent'], 70_000);
     const identityFile = join(dir, 'reset', 'node-3', 'state', 'node-identity.yaml');
     expect(r.stdout).toBe(`cosi-node reset: deleted this node's affiliate from the discovery service at ${discovery}; removed ${identityFile}\n`);
     expect(r.code).toBe(0);
     expect(existsSync(identityFile)).toBe(false);
-    for (const n of nodes.slice(0, 2)) expect(await untilMembers(n.apiAddress, NAMES.slice(0, 2))).toEqual(NAMES.slice(0, 2));
+      for (const n of nodes.slice(0, 2)) expect(await untilMembers(n.apiAddress, NAMES.slice(0, 2))).toEqual(NAMES.slice(0, 2));
+      await untilWatched('"destroyed"');
+    } finally {
+      watch.kill('SIGINT');
+    }
+    expect(await watchExit).toBe(0);
+    const events = watched.trim().split('\n').map((l) => JSON.parse(l) as { event: string; metadata: { id: string } });
+    // Updates (a member's spec refreshed) may interleave; creations and the one destruction may not differ.
+    expect(events.filter((e) => e.event !== 'updated').map((e) => `${e.event} ${e.metadata.id}`)).toEqual([...NAMES.map((n) => `created ${n}`), 'destroyed node-3']);
   });
 
   it('a bad node.yaml fails with one message naming the file and key, exit code 2', async () => {
