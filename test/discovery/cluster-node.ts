@@ -1,33 +1,26 @@
 // A whole node for cross-package tests and benchmarks: a Runtime over its own InMemoryState with the
-// config, identity, local affiliate, service registry, merge and member controllers, fed a node.yaml.
+// controllers of @cosi-ts/node's nodeControllers (what cosi-node runs), fed a node.yaml.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   Affiliate,
   CLUSTER_NAMESPACE,
-  ConfigController,
-  HostnameSourceController,
   Identity,
   LOCAL_IDENTITY_ID,
-  LocalAffiliateController,
   MACHINE_CONFIG_ID,
   MACHINE_RESET_SIGNAL_ID,
   MachineConfig,
   MachineResetSignal,
-  MachineTypeSourceController,
   Member,
-  NodeAddressSourceController,
-  NodenameSourceController,
   parseNodeConfig,
   replaceSpec,
   type IdentitySpec,
   type MemberSpec,
 } from '@cosi-ts/cluster';
-import { NodeIdentityController } from '@cosi-ts/identity';
-import { AffiliateMergeController, MemberController } from '@cosi-ts/merge';
 import type { ReconnectBackoffPolicy } from '@cosi-ts/discovery-client';
-import { DiscoveryServiceController } from '@cosi-ts/registry-service';
+import type { DiscoveryServiceController } from '@cosi-ts/registry-service';
+import { nodeControllers } from '@cosi-ts/node';
 import { Runtime } from '@cosi-ts/runtime';
 import { InMemoryState } from '@cosi-ts/state';
 import pino, { type Logger } from 'pino';
@@ -81,21 +74,16 @@ export class ClusterNode {
     this.options = o;
     this.#stateDir = stateDir;
     this.rt = new Runtime(this.state, { logger: o.logger ?? pino({ level: 'silent' }), backoff: { initialMs: 50, maxMs: 500 } });
-    this.registry = new DiscoveryServiceController({ backoff: o.clientBackoff ?? { initialMs: 50, maxMs: 1000 }, ...(o.ttlMs !== undefined ? { ttlMs: o.ttlMs } : {}) });
-    for (const c of [
-      new ConfigController(),
-      new HostnameSourceController({ osHostname: () => 'unused' }),
-      new NodenameSourceController(),
-      new MachineTypeSourceController(),
-      new NodeAddressSourceController({ interfaces: () => ({}), pollIntervalMs: 60_000 }),
-      new NodeIdentityController({ stateDir }),
-      new LocalAffiliateController(),
-      this.registry,
-      new AffiliateMergeController(),
-      new MemberController(),
-    ]) {
-      this.rt.register(c);
-    }
+    // The same controllers cosi-node runs, with the OS inputs pinned (addresses come from node.yaml).
+    const { controllers, serviceRegistry } = nodeControllers({
+      stateDir,
+      hostname: { osHostname: () => 'unused' },
+      addresses: { interfaces: () => ({}), pollIntervalMs: 60_000 },
+      serviceRegistry: { backoff: o.clientBackoff ?? { initialMs: 50, maxMs: 1000 }, ...(o.ttlMs !== undefined ? { ttlMs: o.ttlMs } : {}) },
+      kubernetes: false,
+    });
+    this.registry = serviceRegistry;
+    for (const c of controllers) this.rt.register(c);
   }
 
   static async start(o: ClusterNodeOptions): Promise<ClusterNode> {

@@ -128,6 +128,11 @@ export class DiscoveryServiceController implements Controller {
   #written = new Map<string, { src: DiscoveredAffiliate | undefined; text: string }>();
   #publicIp: string | undefined;
 
+  /** True once the discovery service confirmed the AffiliateDelete of a machine reset (spec §3.8). */
+  get localAffiliateDeleted(): boolean {
+    return this.#client?.client.localAffiliateDeleted ?? false;
+  }
+
   constructor(opts: DiscoveryServiceControllerOptions = {}) {
     this.#o = opts;
     this.registry = opts.registry ?? new Registry();

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
+import { runCli } from '../program.ts';
+
+// grpc-js would print reconnect noise to stderr; cosictl explains failures itself.
+setLogVerbosity(logVerbosity.NONE);
+
+const stop = new AbortController();
+process.once('SIGINT', () => stop.abort());
+process.once('SIGTERM', () => stop.abort());
+
+runCli(process.argv.slice(2), {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  signal: stop.signal,
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`cosictl: unexpected failure: ${String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
