@@ -70,6 +70,15 @@ describe('cosi-node processes', () => {
       ...NAMES.map((n) => ['cluster', 'Member', n, expect.stringMatching(/^\d+$/), n]),
     ]);
 
+    // `cosictl get ... | head -0`: the reader closes the pipe before cosictl writes; no EPIPE crash.
+    const piped = spawn(process.execPath, [COSICTL_BIN, '-e', nodes[0]!.apiAddress, 'get', 'members'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    piped.stdout.destroy();
+    let pipedErr = '';
+    piped.stderr.on('data', (d: Buffer) => (pipedErr += d.toString()));
+    const pipedCode = await new Promise<number | null>((resolve) => piped.on('close', (code) => resolve(code)));
+    expect(pipedErr).toBe('');
+    expect(pipedCode).toBe(0);
+
     const exits = await Promise.all(nodes.map((n) => n.stop()));
     expect(exits).toEqual(NAMES.map(() => ({ code: 0, signal: null })));
   });

@@ -94,4 +94,11 @@ describe('cosictl get', () => {
     expect(r.code).toBe(1);
     expect(r.err).toBe('cosictl: unknown resource type "widgts". Did you mean "widgets"? `cosictl get rd` lists every type and its aliases.\n');
   });
+
+  it('suggests nothing when no type is close to the name', async () => {
+    const { endpoint } = await server();
+    const r = await cli(['-e', endpoint, 'get', 'nosuch']);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('cosictl: unknown resource type "nosuch". `cosictl get rd` lists every type and its aliases.\n');
+  });
 });

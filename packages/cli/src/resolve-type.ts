@@ -15,7 +15,8 @@ export function resolveType(defs: readonly ResourceDefinitionSpec[], name: strin
   } catch (e) {
     if (!isResourceTypeNotFound(e)) throw e;
     const names = defs.flatMap((d) => [d.type, ...d.allAliases]);
-    const near = closestName(name, names);
+    // At most a third of the name may differ: "nosuch" must not suggest "ksc".
+    const near = closestName(name, names, Math.max(1, Math.floor(name.length / 3)));
     const hint = near === undefined ? '' : ` Did you mean "${near}"?`;
     throw new CliError('UnknownType', `unknown resource type "${name}".${hint} \`cosictl get rd\` lists every type and its aliases.`);
   }

@@ -15,10 +15,13 @@ function distance(a: string, b: string): number {
   return rows[a.length]![b.length]!;
 }
 
-/** The known name closest to `name` (case-insensitive edit distance; ties: the first listed). */
-export function closestName(name: string, known: Iterable<string>): string | undefined {
+/**
+ * The known name closest to `name` (case-insensitive edit distance; ties: the first listed), or
+ * undefined when none is within `maxDistance` edits (a far-off "suggestion" only misleads).
+ */
+export function closestName(name: string, known: Iterable<string>, maxDistance = Infinity): string | undefined {
   let best: string | undefined;
-  let bestDistance = Infinity;
+  let bestDistance = maxDistance + 1;
   const lower = name.toLowerCase();
   for (const k of known) {
     const d = distance(lower, k.toLowerCase());

@@ -5,6 +5,14 @@ import { runCli } from '../program.ts';
 // grpc-js would print reconnect noise to stderr; cosictl explains failures itself.
 setLogVerbosity(logVerbosity.NONE);
 
+// `cosictl get ... | head` closes the pipe early: that is the reader's choice, not a failure.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 const stop = new AbortController();
 process.once('SIGINT', () => stop.abort());
 process.once('SIGTERM', () => stop.abort());
