@@ -15,8 +15,10 @@ export interface NodeProcessOptions {
   readonly hostname: string;
   /** Picks the node's address 10.5.0.<index>. */
   readonly index: number;
-  /** `host:port` of the discovery service (plaintext). */
-  readonly discovery: string;
+  /** `host:port` of the discovery service (plaintext); undefined turns the service registry off. */
+  readonly discovery: string | undefined;
+  /** A kubeconfig: turns the Kubernetes registry on (it is off by default). */
+  readonly kubeconfig?: string;
   readonly clusterId: string;
   readonly secret: string;
   /** Called with each line the node prints on stdout (its pino log). */
@@ -30,6 +32,8 @@ export interface NodeProcessOptions {
 }
 
 export function nodeYaml(o: NodeProcessOptions): string {
+  const service = o.discovery === undefined ? '{ disabled: true }' : `{ endpoint: http://${o.discovery}/ }`;
+  const kubernetes = o.kubeconfig === undefined ? '' : `\n      kubernetes: { disabled: false }`;
   return `machine:
   type: ${o.index === 1 ? 'controlplane' : 'worker'}
   hostname: ${o.hostname}
@@ -38,14 +42,14 @@ export function nodeYaml(o: NodeProcessOptions): string {
   network:
     interfaces:
       - interface: eth0
-        addresses: [10.5.0.${o.index}/24]
+        addresses: [10.5.0.${o.index}/24]${o.kubeconfig === undefined ? '' : `\n  kubernetes: { kubeconfig: ${o.kubeconfig} }`}
 cluster:
   id: ${o.clusterId}
   secret: ${o.secret}
   discovery:
     enabled: true
-    registries:
-      service: { endpoint: http://${o.discovery}/ }
+    registries:${kubernetes}
+      service: ${service}
 `;
 }
 
