@@ -18,6 +18,8 @@ let dir: string;
 let svc: DiscoveryService | undefined;
 let discovery: string;
 let nodes: NodeProcess[] = [];
+// Every process any test started: a test that fails before its own stop must not leave them running.
+const started: NodeProcess[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cosi-e2e-'));
@@ -25,7 +27,7 @@ beforeAll(async () => {
   discovery = await svc.start();
 });
 afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.stop()));
+  await Promise.all(started.map((n) => n.stop()));
   await svc?.stop();
   await rm(dir, { recursive: true, force: true });
 });
@@ -50,6 +52,7 @@ describe('cosi-node processes', () => {
     nodes = await Promise.all(
       NAMES.map((hostname, i) => NodeProcess.start({ dir, hostname, index: i + 1, discovery, clusterId: 'e2e', secret: SECRET })),
     );
+    started.push(...nodes);
     for (const n of nodes) expect(await untilMembers(n.apiAddress, NAMES)).toEqual(NAMES);
 
     const json = await runBin(COSICTL_BIN, ['--endpoint', nodes[1]!.apiAddress, 'get', 'members', '-o', 'json']);
@@ -87,6 +90,7 @@ describe('cosi-node processes', () => {
     nodes = await Promise.all(
       NAMES.map((hostname, i) => NodeProcess.start({ dir: join(dir, 'reset'), hostname, index: i + 1, discovery, clusterId: 'e2e-reset', secret: SECRET })),
     );
+    started.push(...nodes);
     for (const n of nodes) expect(await untilMembers(n.apiAddress, NAMES)).toEqual(NAMES);
     // A user watching members on node-1 while node-3 resets: `cosictl get members -w -o json`.
     const watch = spawn(process.execPath, [COSICTL_BIN, '-e', nodes[0]!.apiAddress, 'get', 'members', '-w', '-o', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
